@@ -8,9 +8,6 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 )
 
-// DefaultTenant is the tenant used when a request names none.
-const DefaultTenant = "anonymous" // keep equal to tenant.Default
-
 // Sample is one value of a series at a millisecond Unix timestamp.
 type Sample struct {
 	T int64   // milliseconds since the Unix epoch
