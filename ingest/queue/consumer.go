@@ -1,0 +1,83 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Consumer reads topics as a member of a consumer group. Offsets move only
+// when Commit is called.
+type Consumer struct {
+	r *kafka.Reader
+}
+
+// NewConsumer returns a consumer of topics in group. It joins the group on
+// the first Fetch.
+func NewConsumer(cfg Config, group string, topics []string, logger *slog.Logger) *Consumer {
+	errLog := logger.With("group", group)
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:               cfg.BrokerList(),
+		GroupID:               group,
+		GroupTopics:           topics,
+		MinBytes:              1,
+		MaxBytes:              16 << 20,
+		MaxWait:               250 * time.Millisecond,
+		CommitInterval:        0, // synchronous commits
+		StartOffset:           kafka.FirstOffset,
+		WatchPartitionChanges: true,
+		SessionTimeout:        cfg.SessionTimeout,
+		HeartbeatInterval:     cfg.SessionTimeout / 5,
+		RebalanceTimeout:      cfg.SessionTimeout,
+		JoinGroupBackoff:      500 * time.Millisecond,
+		ReadBackoffMin:        50 * time.Millisecond,
+		ReadBackoffMax:        time.Second,
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			errLog.Warn("kafka_reader", "detail", fmt.Sprintf(msg, args...))
+		}),
+	})
+	return &Consumer{r: r}
+}
+
+// Fetch returns the next message, waiting until one arrives or ctx ends.
+func (c *Consumer) Fetch(ctx context.Context) (Message, error) {
+	m, err := c.r.FetchMessage(ctx)
+	if err != nil {
+		return Message{}, err
+	}
+	msg := Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset}
+	if len(m.Headers) > 0 {
+		msg.Headers = make(map[string]string, len(m.Headers))
+		for _, h := range m.Headers {
+			msg.Headers[h.Key] = string(h.Value)
+		}
+	}
+	return msg, nil
+}
+
+// Commit marks msgs, and everything before them in their partitions, as
+// processed.
+func (c *Consumer) Commit(ctx context.Context, msgs ...Message) error {
+	km := make([]kafka.Message, len(msgs))
+	for i, m := range msgs {
+		km[i] = kafka.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset}
+	}
+	if err := c.r.CommitMessages(ctx, km...); err != nil {
+		return fmt.Errorf("commit %d offsets: %w", len(msgs), err)
+	}
+	return nil
+}
+
+// Lag returns how many messages the consumer is behind, as last seen.
+func (c *Consumer) Lag() int64 { return c.r.Stats().Lag }
+
+// Close leaves the group and closes the connections.
+func (c *Consumer) Close() error {
+	if err := c.r.Close(); err != nil {
+		return fmt.Errorf("close kafka reader: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,76 @@
+package remotewrite
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/klauspost/compress/snappy"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+// ErrDecode is wrapped by every error about the body itself, which the
+// receiver answers with 400.
+var ErrDecode = errors.New("cannot decode remote write request")
+
+// DecodeV1 decompresses a remote write 1.0 body and returns its series,
+// each carrying tenant. maxDecoded bounds the uncompressed size, so a small
+// body cannot claim gigabytes.
+func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error) {
+	n, err := snappy.DecodedLen(body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: snappy: %v", ErrDecode, err)
+	}
+	if n > maxDecoded {
+		return nil, fmt.Errorf("%w: decompressed body of %d bytes exceeds the limit of %d", ErrDecode, n, maxDecoded)
+	}
+	raw, err := snappy.Decode(nil, body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: snappy: %v", ErrDecode, err)
+	}
+	var req prompb.WriteRequest
+	if err := req.Unmarshal(raw); err != nil {
+		return nil, fmt.Errorf("%w: protobuf: %v", ErrDecode, err)
+	}
+	return toSeries(req.Timeseries, tenant), nil
+}
+
+func toSeries(ts []prompb.TimeSeries, tenant string) []store.Series {
+	out := make([]store.Series, 0, len(ts))
+	var b labels.ScratchBuilder
+	for _, t := range ts {
+		b.Reset()
+		for _, l := range t.Labels {
+			b.Add(l.Name, l.Value)
+		}
+		b.Sort()
+		samples := make([]store.Sample, len(t.Samples))
+		for i, s := range t.Samples {
+			samples[i] = store.Sample{T: s.Timestamp, V: s.Value}
+		}
+		out = append(out, store.Series{Tenant: tenant, Labels: b.Labels(), Samples: samples})
+	}
+	return out
+}
+
+// EncodeV1 builds a remote write 1.0 body: the inverse of DecodeV1, for
+// tests, benchmarks and the host agent.
+func EncodeV1(series []store.Series) ([]byte, error) {
+	req := prompb.WriteRequest{Timeseries: make([]prompb.TimeSeries, len(series))}
+	for i, s := range series {
+		ts := &req.Timeseries[i]
+		s.Labels.Range(func(l labels.Label) {
+			ts.Labels = append(ts.Labels, prompb.Label{Name: l.Name, Value: l.Value})
+		})
+		for _, smp := range s.Samples {
+			ts.Samples = append(ts.Samples, prompb.Sample{Timestamp: smp.T, Value: smp.V})
+		}
+	}
+	raw, err := req.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("marshal remote write request: %w", err)
+	}
+	return snappy.Encode(nil, raw), nil
+}

@@ -1,0 +1,97 @@
+package remotewrite
+
+import (
+	"math"
+	"testing"
+
+	"github.com/klauspost/compress/snappy"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/prompb"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+func TestDecodeV1(t *testing.T) {
+	req := prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+		// Unsorted, as some clients send them.
+		Labels:  []prompb.Label{{Name: "job", Value: "x"}, {Name: "__name__", Value: "demo_metric"}},
+		Samples: []prompb.Sample{{Timestamp: 1000, Value: 42}, {Timestamp: 2000, Value: math.Float64frombits(value.StaleNaN)}},
+	}}}
+	raw, err := req.Marshal()
+	require.NoError(t, err)
+
+	got, err := DecodeV1(snappy.Encode(nil, raw), "t1", 1<<20)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, "t1", got[0].Tenant)
+	require.Equal(t, `{__name__="demo_metric", job="x"}`, got[0].Labels.String())
+	require.Equal(t, store.Sample{T: 1000, V: 42}, got[0].Samples[0])
+	require.True(t, got[0].Samples[1].IsStale())
+}
+
+func TestDecodeV1Errors(t *testing.T) {
+	big := snappy.Encode(nil, make([]byte, 4096))
+	for _, tc := range []struct {
+		name string
+		body []byte
+		want string
+	}{
+		{"not snappy", []byte("hello world"), "snappy"},
+		{"not protobuf", snappy.Encode(nil, []byte{0xff, 0xff, 0xff}), "protobuf"},
+		{"too large", big, "decompressed body of 4096 bytes exceeds the limit of 1024"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeV1(tc.body, "t", 1024)
+			require.ErrorIs(t, err, ErrDecode)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	in := []store.Series{{Tenant: "t", Labels: labels.FromStrings("__name__", "a", "b", "c"), Samples: []store.Sample{{T: 5, V: 1.5}}}}
+	body, err := EncodeV1(in)
+	require.NoError(t, err)
+	out, err := DecodeV1(body, "t", 1<<20)
+	require.NoError(t, err)
+	require.Equal(t, in[0].Labels.String(), out[0].Labels.String())
+	require.Equal(t, in[0].Samples, out[0].Samples)
+}
+
+func FuzzDecodeV1(f *testing.F) {
+	body, err := EncodeV1([]store.Series{{Labels: labels.FromStrings("__name__", "a"), Samples: []store.Sample{{T: 1, V: 2}}}})
+	require.NoError(f, err)
+	f.Add(body)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		series, err := DecodeV1(b, "t", 1<<20)
+		if err != nil {
+			require.ErrorIs(t, err, ErrDecode)
+			return
+		}
+		for _, s := range series {
+			require.Equal(t, "t", s.Tenant)
+		}
+	})
+}
+
+func BenchmarkDecodeV1(b *testing.B) {
+	series := make([]store.Series, 2000)
+	for i := range series {
+		series[i] = store.Series{
+			Labels:  labels.FromStrings("__name__", "node_network_receive_bytes_total", "device", "eth0", "instance", "host-17:9100", "job", "node"),
+			Samples: []store.Sample{{T: 1700000000000, V: float64(i)}},
+		}
+	}
+	body, err := EncodeV1(series)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := DecodeV1(body, "t", 64<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,272 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/cairn-dev/cairn/ingest/queue"
+	"github.com/cairn-dev/cairn/ingest/wire"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// WriterConfig configures the Kafka → store writers.
+type WriterConfig struct {
+	Group         string
+	BatchRows     int
+	BatchBytes    int
+	FlushInterval time.Duration
+	DrainTimeout  time.Duration
+	MaxBackoff    time.Duration
+}
+
+// RegisterFlags registers the writer flags on fs.
+func (c *WriterConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Group, "writer.group", "cairn-writers", "Kafka consumer group of the writers.")
+	fs.IntVar(&c.BatchRows, "writer.batch-rows", 100000, "Close a batch at this many samples.")
+	fs.IntVar(&c.BatchBytes, "writer.batch-bytes", 32<<20, "Close a batch at this many bytes of Kafka messages.")
+	fs.DurationVar(&c.FlushInterval, "writer.flush-interval", time.Second, "Close a batch this long after its first message.")
+	fs.DurationVar(&c.DrainTimeout, "writer.drain-timeout", 30*time.Second, "On shutdown, keep writing what Kafka still holds for at most this long.")
+	fs.DurationVar(&c.MaxBackoff, "writer.max-backoff", 10*time.Second, "Longest pause between retries while the store is down.")
+}
+
+// Validate checks the configuration.
+func (c *WriterConfig) Validate() error {
+	var errs []error
+	if c.Group == "" {
+		errs = append(errs, errors.New("-writer.group: empty"))
+	}
+	if c.BatchRows < 1 || c.BatchBytes < 1 {
+		errs = append(errs, errors.New("-writer.batch-rows and -writer.batch-bytes must be at least 1"))
+	}
+	if c.FlushInterval <= 0 {
+		errs = append(errs, fmt.Errorf("-writer.flush-interval: %s, must be positive", c.FlushInterval))
+	}
+	if c.MaxBackoff <= 0 {
+		errs = append(errs, fmt.Errorf("-writer.max-backoff: %s, must be positive", c.MaxBackoff))
+	}
+	return errors.Join(errs...)
+}
+
+// Source is what a writer needs of a Kafka consumer.
+type Source interface {
+	Fetch(ctx context.Context) (queue.Message, error)
+	Commit(ctx context.Context, msgs ...queue.Message) error
+}
+
+// SeriesWriter is what a writer needs of the store.
+type SeriesWriter interface {
+	WriteSeries(ctx context.Context, series []store.Series, token string) error
+}
+
+// DeadLetters takes messages no writer can decode.
+type DeadLetters interface {
+	Produce(ctx context.Context, msgs []queue.Message) error
+}
+
+// Writer moves metrics messages from Kafka into the store.
+type Writer struct {
+	cfg    WriterConfig
+	src    Source
+	store  SeriesWriter
+	dlq    DeadLetters
+	topic  string // dead-letter topic
+	logger *slog.Logger
+	set    *metrics.Set
+}
+
+// NewWriter returns a writer reading from src. Undecodable messages go to
+// deadLetterTopic through dlq.
+func NewWriter(cfg WriterConfig, src Source, st SeriesWriter, dlq DeadLetters, deadLetterTopic string, logger *slog.Logger, set *metrics.Set) *Writer {
+	return &Writer{cfg: cfg, src: src, store: st, dlq: dlq, topic: deadLetterTopic, logger: logger, set: set}
+}
+
+// batch is what was read since the last commit: the messages, for
+// committing, and their decoded series, for the store.
+type batch struct {
+	msgs    []queue.Message
+	series  []store.Series
+	dead    []queue.Message
+	samples int
+	bytes   int
+	started time.Time
+}
+
+// add decodes m into the batch; a message that does not decode is kept
+// for the dead-letter topic.
+func (b *batch) add(m queue.Message, deadLetterTopic string) {
+	if len(b.msgs) == 0 {
+		b.started = time.Now()
+	}
+	b.msgs = append(b.msgs, m)
+	b.bytes += len(m.Value)
+	n := len(b.series)
+	var err error
+	b.series, err = wire.DecodeMetrics(b.series, m.Value)
+	if err != nil {
+		b.series = b.series[:n]
+		b.dead = append(b.dead, deadLetter(deadLetterTopic, m, err))
+		return
+	}
+	for _, s := range b.series[n:] {
+		b.samples += len(s.Samples)
+	}
+}
+
+func (b *batch) full(cfg WriterConfig) bool {
+	return len(b.msgs) > 0 && (b.samples >= cfg.BatchRows || b.bytes >= cfg.BatchBytes || time.Since(b.started) >= cfg.FlushInterval)
+}
+
+// Run consumes until ctx ends, then drains: it keeps reading for up to
+// -writer.drain-timeout until Kafka has nothing more, writes and commits
+// what it read, and returns. It returns an error only when Kafka fails in
+// a way retrying cannot mend; what it did not commit, Kafka delivers again.
+func (w *Writer) Run(ctx context.Context) error {
+	var b batch
+	for ctx.Err() == nil {
+		wait := w.cfg.FlushInterval
+		if len(b.msgs) > 0 {
+			wait = max(time.Until(b.started.Add(w.cfg.FlushInterval)), time.Millisecond)
+		}
+		m, err := w.fetch(ctx, wait)
+		if err == nil {
+			b.add(m, w.topic)
+		} else if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("fetch from kafka: %w", err)
+		}
+		if b.full(w.cfg) {
+			// An error means ctx ended mid-flush; drain retries the batch.
+			_ = w.flush(ctx, &b)
+		}
+	}
+	return w.drain(&b)
+}
+
+// drain writes what is left after shutdown began: the open batch and what
+// Kafka still holds, until a fetch finds nothing for a moment.
+func (w *Writer) drain(b *batch) error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.DrainTimeout)
+	defer cancel()
+	for ctx.Err() == nil {
+		m, err := w.fetch(ctx, 500*time.Millisecond)
+		if err != nil {
+			break // idle, or out of time
+		}
+		b.add(m, w.topic)
+		if b.samples >= w.cfg.BatchRows || b.bytes >= w.cfg.BatchBytes {
+			if err := w.flush(ctx, b); err != nil {
+				w.logger.Warn("drain_incomplete", "messages", len(b.msgs), "err", err)
+				return nil
+			}
+		}
+	}
+	if len(b.msgs) == 0 {
+		return nil
+	}
+	if err := w.flush(ctx, b); err != nil {
+		// Not committed: Kafka delivers these messages again.
+		w.logger.Warn("drain_incomplete", "messages", len(b.msgs), "err", err)
+	}
+	return nil
+}
+
+func (w *Writer) fetch(ctx context.Context, wait time.Duration) (queue.Message, error) {
+	fctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	return w.src.Fetch(fctx)
+}
+
+// flush dead-letters what did not decode, writes the rest until the store
+// takes it, and commits. It returns an error only when ctx ended before
+// the batch was written and committed.
+func (w *Writer) flush(ctx context.Context, b *batch) error {
+	start := time.Now()
+	token := dedupToken(b.msgs)
+	if len(b.dead) > 0 {
+		for _, d := range b.dead {
+			w.logger.Warn("dead_letter", "topic", d.Headers["cairn.source.topic"], "partition", d.Headers["cairn.source.partition"], "offset", d.Headers["cairn.source.offset"], "reason", d.Headers["cairn.reason"])
+		}
+		if err := w.retry(ctx, "dead_letter", func(ctx context.Context) error { return w.dlq.Produce(ctx, b.dead) }); err != nil {
+			return err
+		}
+		b.dead = b.dead[:0] // produced: a retried flush must not send them twice
+	}
+	if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteSeries(ctx, b.series, token) }); err != nil {
+		return err
+	}
+	if err := w.retry(ctx, "commit", func(ctx context.Context) error { return w.src.Commit(ctx, b.msgs...) }); err != nil {
+		return err
+	}
+	w.set.GetOrCreateCounter(`cairn_writer_samples_total`).Add(b.samples)
+	w.set.GetOrCreateCounter(`cairn_writer_messages_total`).Add(len(b.msgs))
+	w.set.GetOrCreateCounter(`cairn_writer_dead_letters_total`).Add(len(b.dead))
+	w.set.GetOrCreateHistogram(`cairn_writer_flush_duration_seconds`).UpdateDuration(start)
+	*b = batch{msgs: b.msgs[:0], series: b.series[:0], dead: b.dead[:0]}
+	return nil
+}
+
+// retry calls f until it succeeds or ctx ends, backing off exponentially.
+func (w *Writer) retry(ctx context.Context, op string, f func(context.Context) error) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := f(ctx)
+		if err == nil {
+			return nil
+		}
+		w.set.GetOrCreateCounter(fmt.Sprintf(`cairn_writer_retries_total{op=%q}`, op)).Inc()
+		w.logger.Warn("writer_retry", "op", op, "backoff", backoff, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w (last error: %v)", op, ctx.Err(), err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, w.cfg.MaxBackoff)
+	}
+}
+
+// dedupToken names a batch by the offsets it spans, per partition, so a
+// redelivered identical batch carries the same token.
+func dedupToken(msgs []queue.Message) string {
+	type span struct{ first, last int64 }
+	spans := map[string]*span{}
+	var keys []string
+	for _, m := range msgs {
+		k := m.Topic + ":" + strconv.Itoa(m.Partition)
+		s, ok := spans[k]
+		if !ok {
+			spans[k] = &span{m.Offset, m.Offset}
+			keys = append(keys, k)
+			continue
+		}
+		s.first, s.last = min(s.first, m.Offset), max(s.last, m.Offset)
+	}
+	var sb strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		fmt.Fprintf(&sb, "%s:%d-%d", k, spans[k].first, spans[k].last)
+	}
+	return sb.String()
+}
+
+func deadLetter(topic string, m queue.Message, err error) queue.Message {
+	return queue.Message{
+		Topic: topic,
+		Key:   m.Key,
+		Value: m.Value,
+		Headers: map[string]string{
+			"cairn.reason":           err.Error(),
+			"cairn.source.topic":     m.Topic,
+			"cairn.source.partition": strconv.Itoa(m.Partition),
+			"cairn.source.offset":    strconv.FormatInt(m.Offset, 10),
+		},
+	}
+}
