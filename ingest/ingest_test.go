@@ -1,0 +1,324 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/go-chi/chi/v5"
+	"github.com/klauspost/compress/snappy"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/ingest/queue"
+	"github.com/cairn-dev/cairn/ingest/queue/queuetest"
+	"github.com/cairn-dev/cairn/ingest/remotewrite"
+	"github.com/cairn-dev/cairn/ingest/wire"
+	"github.com/cairn-dev/cairn/store"
+)
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func testQueueConfig(brokers string) queue.Config {
+	return queue.Config{
+		Brokers: brokers, TopicPrefix: "cairn.", Partitions: 4, ReplicationFactor: 1, Compression: "lz4",
+		BatchTimeout: 2 * time.Millisecond, WriteTimeout: 5 * time.Second, MaxMessageBytes: 1 << 20, SessionTimeout: 6 * time.Second,
+	}
+}
+
+func testReceiverConfig() ReceiverConfig {
+	return ReceiverConfig{
+		MaxRequestBytes: 1 << 20, MaxDecodedBytes: 4 << 20,
+		Limits: Limits{MaxLabelsPerSeries: 10, MaxLabelNameLength: 64, MaxLabelValueLength: 64, MaxFutureSkew: 10 * time.Minute},
+	}
+}
+
+// receiverEnv is a receiver producing to a kfake broker, served over HTTP.
+type receiverEnv struct {
+	srv    *httptest.Server
+	qcfg   queue.Config
+	topics Topics
+	now    time.Time
+}
+
+func newReceiverEnv(t *testing.T) *receiverEnv {
+	qcfg := testQueueConfig(queuetest.Fake(t))
+	topics := TopicsFor(qcfg)
+	require.NoError(t, queue.EnsureTopics(context.Background(), qcfg, topics.All()...))
+	p, err := queue.NewProducer(qcfg, discard(), metrics.NewSet())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	rc := NewReceiver(testReceiverConfig(), topics, p, discard(), metrics.NewSet())
+	env := &receiverEnv{qcfg: qcfg, topics: topics, now: time.UnixMilli(1_700_000_000_000)}
+	rc.now = func() time.Time { return env.now }
+	r := chi.NewRouter()
+	rc.Register(r)
+	env.srv = httptest.NewServer(r)
+	t.Cleanup(env.srv.Close)
+	return env
+}
+
+func (e *receiverEnv) post(t *testing.T, path string, body []byte, hdr map[string]string) (int, string, http.Header) {
+	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Encoding", "snappy")
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+// consumeSeries reads n series back from the metrics topic.
+func (e *receiverEnv) consumeSeries(t *testing.T, n int) []store.Series {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := queue.NewConsumer(e.qcfg, "check", []string{e.topics.Metrics}, discard())
+	defer c.Close()
+	var out []store.Series
+	for len(out) < n {
+		m, err := c.Fetch(ctx)
+		require.NoError(t, err, "waiting for %d series, have %d", n, len(out))
+		out, err = wire.DecodeMetrics(out, m.Value)
+		require.NoError(t, err)
+	}
+	return out
+}
+
+func rwBody(t *testing.T, series ...store.Series) []byte {
+	b, err := remotewrite.EncodeV1(series)
+	require.NoError(t, err)
+	return b
+}
+
+func series(ts int64, v float64, kv ...string) store.Series {
+	return store.Series{Labels: labels.FromStrings(kv...), Samples: []store.Sample{{T: ts, V: v}}}
+}
+
+func TestRemoteWriteAccepted(t *testing.T) {
+	e := newReceiverEnv(t)
+	now := e.now.UnixMilli()
+	code, body, _ := e.post(t, "/api/v1/write", rwBody(t,
+		series(now, 42, "__name__", "demo_metric", "job", "x"),
+		series(now, 1, "__name__", "up", "job", "y"),
+	), map[string]string{"X-Scope-OrgID": "team-a"})
+	require.Equal(t, http.StatusNoContent, code, body)
+
+	got := e.consumeSeries(t, 2)
+	byName := map[string]store.Series{}
+	for _, s := range got {
+		byName[s.Labels.Get("__name__")] = s
+		require.Equal(t, "team-a", s.Tenant)
+	}
+	require.Equal(t, []store.Sample{{T: now, V: 42}}, byName["demo_metric"].Samples)
+	require.Equal(t, "x", byName["demo_metric"].Labels.Get("job"))
+}
+
+func TestRemoteWritePartialRejection(t *testing.T) {
+	e := newReceiverEnv(t)
+	now := e.now.UnixMilli()
+	code, body, _ := e.post(t, "/api/v1/push", rwBody(t,
+		series(now, 1, "__name__", "good", "job", "x"),
+		series(now, 2, "__name__", "bad", "job", "x", "0pe", "v"),
+		series(now+int64(time.Hour/time.Millisecond), 3, "__name__", "future", "job", "x"),
+	), nil)
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, body, "2 of 3 samples rejected, the rest were stored")
+	require.Contains(t, body, `label name "0pe"`)
+
+	got := e.consumeSeries(t, 1)
+	require.Equal(t, "good", got[0].Labels.Get("__name__"))
+}
+
+func TestRemoteWriteBadInput(t *testing.T) {
+	e := newReceiverEnv(t)
+	now := e.now.UnixMilli()
+	many := []string{"__name__", "m"}
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"} {
+		many = append(many, n, "v")
+	}
+	for _, tc := range []struct {
+		name string
+		body []byte
+		hdr  map[string]string
+		code int
+		want string
+	}{
+		{"not snappy", []byte("plain text"), nil, 400, "snappy"},
+		{"not protobuf", mustSnappy(t, "\xff\xff\xff"), nil, 400, "protobuf"},
+		{"too large", bytes.Repeat([]byte{0}, 2<<20), nil, 413, "exceeds 1048576 bytes (-ingest.max-request-bytes)"},
+		{"gzip", rwBody(t, series(now, 1, "__name__", "m")), map[string]string{"Content-Encoding": "gzip"}, 415, `Content-Encoding "gzip"`},
+		{"rw2", rwBody(t, series(now, 1, "__name__", "m")), map[string]string{"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v2.Request"}, 415, "remote write 2.0"},
+		{"tenant", rwBody(t, series(now, 1, "__name__", "m")), map[string]string{"X-Scope-OrgID": "a/b"}, 400, "X-Scope-OrgID"},
+		{"no name", rwBody(t, series(now, 1, "job", "x")), nil, 400, "has no metric name (label __name__)"},
+		{"bad name", rwBody(t, series(now, 1, "__name__", "1x")), nil, 400, `metric name "1x" is not valid`},
+		{"too many labels", rwBody(t, series(now, 1, many...)), nil, 400, "has 11 labels, the limit is 10 (-ingest.max-labels-per-series)"},
+		{"long value", rwBody(t, series(now, 1, "__name__", "m", "a", strings.Repeat("v", 65))), nil, 400, "65 bytes long, the limit is 64 (-ingest.max-label-value-length)"},
+		{"future", rwBody(t, series(now+3600_000, 1, "__name__", "m")), nil, 400, "in the future (-ingest.max-future-skew)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body, _ := e.post(t, "/api/v1/write", tc.body, tc.hdr)
+			require.Equal(t, tc.code, code, body)
+			require.Contains(t, body, tc.want)
+		})
+	}
+}
+
+func mustSnappy(_ *testing.T, s string) []byte { return snappy.Encode(nil, []byte(s)) }
+
+func TestRemoteWriteKafkaDown(t *testing.T) {
+	qcfg := testQueueConfig("127.0.0.1:1") // nothing listens there
+	qcfg.WriteTimeout = 500 * time.Millisecond
+	p, err := queue.NewProducer(qcfg, discard(), metrics.NewSet())
+	require.NoError(t, err)
+	defer p.Close()
+	rc := NewReceiver(testReceiverConfig(), TopicsFor(qcfg), p, discard(), metrics.NewSet())
+	r := chi.NewRouter()
+	rc.Register(r)
+	srv := httptest.NewServer(r)
+	defer srv.Close()
+
+	resp, err := http.Post(srv.URL+"/api/v1/write", "application/x-protobuf", bytes.NewReader(rwBody(t, series(time.Now().UnixMilli(), 1, "__name__", "m"))))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, string(b))
+	require.Equal(t, "5", resp.Header.Get("Retry-After"))
+	require.Contains(t, string(b), "kafka unavailable")
+}
+
+// memStore records what a writer wrote; it fails the first failN writes.
+type memStore struct {
+	mu     sync.Mutex
+	failN  int
+	calls  int
+	series []store.Series
+	tokens []string
+}
+
+func (m *memStore) WriteSeries(_ context.Context, series []store.Series, token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.calls <= m.failN {
+		return io.ErrUnexpectedEOF
+	}
+	m.series = append(m.series, series...)
+	m.tokens = append(m.tokens, token)
+	return nil
+}
+
+func (m *memStore) samples() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.series {
+		n += len(s.Samples)
+	}
+	return n
+}
+
+func testWriterConfig() WriterConfig {
+	return WriterConfig{Group: "writers", BatchRows: 1000, BatchBytes: 1 << 20, FlushInterval: 50 * time.Millisecond, DrainTimeout: 10 * time.Second, MaxBackoff: 100 * time.Millisecond}
+}
+
+// TestWriter checks the writer's contract on a real Kafka protocol
+// implementation: everything produced reaches the store, a corrupt message
+// goes to the dead-letter topic with its reason, store failures are
+// retried, and offsets are committed only after the store took the batch.
+func TestWriter(t *testing.T) {
+	queuetest.Each(t, func(t *testing.T, brokers string) {
+		qcfg := testQueueConfig(brokers)
+		qcfg.TopicPrefix = queuetest.UniquePrefix(t)
+		topics := TopicsFor(qcfg)
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		require.NoError(t, queue.EnsureTopics(ctx, qcfg, topics.All()...))
+		p, err := queue.NewProducer(qcfg, discard(), metrics.NewSet())
+		require.NoError(t, err)
+		defer p.Close()
+
+		var msgs []queue.Message
+		for i := range 20 {
+			s := series(int64(1000*i), float64(i), "__name__", "m", "i", string(rune('a'+i)))
+			msgs = append(msgs, queue.Message{Topic: topics.Metrics, Key: queue.ShardKey("t", i), Value: wire.AppendMetrics(nil, "t", []store.Series{s})})
+		}
+		msgs = append(msgs, queue.Message{Topic: topics.Metrics, Key: queue.ShardKey("t", 0), Value: []byte("garbage")})
+		require.NoError(t, p.Produce(ctx, msgs))
+
+		st := &memStore{failN: 2}
+		c := queue.NewConsumer(qcfg, qcfg.TopicPrefix+"writers", []string{topics.Metrics}, discard())
+		w := NewWriter(testWriterConfig(), c, st, p, topics.DeadLetter, discard(), metrics.NewSet())
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- w.Run(wctx) }()
+		require.Eventually(t, func() bool { return st.samples() == 20 }, 30*time.Second, 20*time.Millisecond)
+		stop()
+		require.NoError(t, <-done)
+		require.NoError(t, c.Close())
+		require.GreaterOrEqual(t, st.calls, 3, "the two failed writes were retried")
+
+		// The corrupt message is on the dead-letter topic with its reason.
+		dlq := queue.NewConsumer(qcfg, qcfg.TopicPrefix+"dlq-check", []string{topics.DeadLetter}, discard())
+		defer dlq.Close()
+		dm, err := dlq.Fetch(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "garbage", string(dm.Value))
+		require.Contains(t, dm.Headers["cairn.reason"], "corrupt message")
+		require.Equal(t, topics.Metrics, dm.Headers["cairn.source.topic"])
+
+		// Everything was committed: the group has nothing left to read.
+		c2 := queue.NewConsumer(qcfg, qcfg.TopicPrefix+"writers", []string{topics.Metrics}, discard())
+		defer c2.Close()
+		fctx, fcancel := context.WithTimeout(ctx, 3*time.Second)
+		defer fcancel()
+		_, err = c2.Fetch(fctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+	})
+}
+
+// TestWriterDrainsOnShutdown checks that messages in Kafka when shutdown
+// begins still reach the store before Run returns.
+func TestWriterDrainsOnShutdown(t *testing.T) {
+	qcfg := testQueueConfig(queuetest.Fake(t))
+	topics := TopicsFor(qcfg)
+	ctx := context.Background()
+	require.NoError(t, queue.EnsureTopics(ctx, qcfg, topics.All()...))
+	p, err := queue.NewProducer(qcfg, discard(), metrics.NewSet())
+	require.NoError(t, err)
+	defer p.Close()
+	var msgs []queue.Message
+	for i := range 50 {
+		msgs = append(msgs, queue.Message{Topic: topics.Metrics, Key: queue.ShardKey("t", i), Value: wire.AppendMetrics(nil, "t", []store.Series{series(int64(i), 1, "__name__", "m")})})
+	}
+	require.NoError(t, p.Produce(ctx, msgs))
+
+	st := &memStore{}
+	c := queue.NewConsumer(qcfg, "writers", []string{topics.Metrics}, discard())
+	defer c.Close()
+	w := NewWriter(testWriterConfig(), c, st, p, topics.DeadLetter, discard(), metrics.NewSet())
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel() // shut down before the first fetch
+	require.NoError(t, w.Run(cancelled))
+	require.Equal(t, 50, st.samples())
+}
+
+func TestDedupToken(t *testing.T) {
+	msgs := []queue.Message{
+		{Topic: "m", Partition: 1, Offset: 7}, {Topic: "m", Partition: 0, Offset: 3},
+		{Topic: "m", Partition: 1, Offset: 9}, {Topic: "m", Partition: 0, Offset: 4},
+	}
+	require.Equal(t, "m:1:7-9,m:0:3-4", dedupToken(msgs))
+}
