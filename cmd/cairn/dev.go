@@ -39,7 +39,7 @@ func runDev(ctx context.Context, args []string, e env) error {
 			kfake.NumBrokers(1),
 			kfake.DataDir(filepath.Join(dataDir, "kafka")),
 			kfake.SyncWrites(),
-			kfake.DefaultNumPartitions(int32(cfg.Kafka.Partitions)),
+			kfake.DefaultNumPartitions(cfg.Kafka.Partitions),
 			kfake.AllowAutoTopicCreation(),
 		)
 		if err != nil {

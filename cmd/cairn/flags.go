@@ -59,8 +59,12 @@ func printFlags(out io.Writer, fs *flag.FlagSet) {
 			line += " " + kind
 		}
 		fmt.Fprintf(out, "%s\n    \t%s", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
+		switch {
+		case f.DefValue == "" || f.DefValue == "false" || f.DefValue == "0" || f.DefValue == "0s":
+		case kind == "string":
 			fmt.Fprintf(out, " (default %q)", f.DefValue)
+		default:
+			fmt.Fprintf(out, " (default %s)", f.DefValue)
 		}
 		fmt.Fprintf(out, " [%s]\n", envName(f.Name))
 	})

@@ -41,7 +41,7 @@ func runMigrate(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return usageError{err}
 	}
-	st, err := store.Open(ctx, cfg, logger.With("component", "store"))
+	st, err := store.Open(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}

@@ -152,7 +152,7 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 	p := &pipeline{cfg: cfg, logger: logger, metrics: metrics.NewSet(), router: chi.NewRouter()}
 	topics := ingest.TopicsFor(cfg.Kafka)
 	if roles[roleWriter] || roles[roleQuery] {
-		st, err := store.Open(ctx, cfg.ClickHouse, logger.With("component", "store"))
+		st, err := store.Open(ctx, cfg.ClickHouse, logger)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func runCLI(t *testing.T, environ map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return environ[k] }})
+	return code, stdout.String(), stderr.String()
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	require.Equal(t, string(want), got, "golden file %s differs; run go test -update if the change is intended", path)
+}
+
+func TestHelpGolden(t *testing.T) {
+	code, out, _ := runCLI(t, nil, "-h")
+	require.Equal(t, 0, code)
+	golden(t, "help.txt", out)
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, _ := runCLI(t, nil, c.name, "-h")
+			require.Equal(t, 0, code)
+			golden(t, "help-"+c.name+".txt", out)
+		})
+	}
+}
+
+func TestEveryFlagHasEnvAndDefaultShown(t *testing.T) {
+	_, out, _ := runCLI(t, nil, "serve", "-h")
+	for _, want := range []string{
+		"-kafka.brokers string", "[CAIRN_KAFKA_BROKERS]",
+		"-clickhouse.addr string", `(default "127.0.0.1:9000") [CAIRN_CLICKHOUSE_ADDR]`,
+		`-listen string`, `(default "127.0.0.1:9480") [CAIRN_LISTEN]`,
+		"[CAIRN_WRITER_FLUSH_INTERVAL]", "[CAIRN_QUERY_TIMEOUT]",
+	} {
+		require.Contains(t, out, want)
+	}
+}
+
+func TestParseFlagsEnvironment(t *testing.T) {
+	newFS := func() (*flag.FlagSet, *string, *int) {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		return fs, fs.String("kafka.brokers", "", ""), fs.Int("kafka.partitions", 4, "")
+	}
+	environ := map[string]string{"CAIRN_KAFKA_BROKERS": "k:9092", "CAIRN_KAFKA_PARTITIONS": "8"}
+	getenv := func(k string) string { return environ[k] }
+
+	fs, brokers, parts := newFS()
+	require.NoError(t, parseFlags(fs, nil, getenv))
+	require.Equal(t, "k:9092", *brokers)
+	require.Equal(t, 8, *parts)
+
+	fs, brokers, _ = newFS()
+	require.NoError(t, parseFlags(fs, []string{"-kafka.brokers=flag:1"}, getenv))
+	require.Equal(t, "flag:1", *brokers, "the command line wins over the environment")
+
+	fs, _, _ = newFS()
+	environ["CAIRN_KAFKA_PARTITIONS"] = "many"
+	require.ErrorContains(t, parseFlags(fs, nil, getenv), "environment variable CAIRN_KAFKA_PARTITIONS")
+
+	fs, _, _ = newFS()
+	delete(environ, "CAIRN_KAFKA_PARTITIONS")
+	require.ErrorContains(t, parseFlags(fs, []string{"stray"}, getenv), `unexpected argument "stray"`)
+}
+
+func TestExitCodes(t *testing.T) {
+	code, _, stderr := runCLI(t, nil, "nope")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, `unknown command "nope"`)
+
+	code, _, stderr = runCLI(t, nil, "serve", "-roles", "ingest,cooking")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, `-roles: unknown role "cooking"`)
+
+	code, _, stderr = runCLI(t, nil, "serve", "-no-such-flag")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "flag provided but not defined: -no-such-flag")
+
+	code, _, stderr = runCLI(t, map[string]string{"CAIRN_LOG_LEVEL": "loud"}, "serve", "-kafka.brokers", "k:1")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, `-log.level: "loud"`)
+
+	code, out, _ := runCLI(t, nil, "version")
+	require.Equal(t, 0, code)
+	require.Contains(t, out, "cairn dev (revision")
+}
+
+// TestMigrateDryRunTargetVersion checks that the dry run prints the
+// store's DDL for the named version without connecting (no server is
+// given). The DDL itself is golden-tested in store.
+func TestMigrateDryRunTargetVersion(t *testing.T) {
+	for _, v := range []string{"18.16", "23.8"} {
+		t.Run(v, func(t *testing.T) {
+			code, out, stderr := runCLI(t, nil, "migrate", "-dry-run", "-target-version", v, "-clickhouse.addr", "192.0.2.1:9000", "-clickhouse.database", "obs")
+			require.Equal(t, 0, code, stderr)
+			ver, err := store.ParseVersion(v)
+			require.NoError(t, err)
+			var want strings.Builder
+			for _, stmt := range store.DDL(ver, "obs") {
+				want.WriteString(strings.TrimSpace(stmt) + ";\n\n")
+			}
+			require.Equal(t, want.String(), out)
+			require.Contains(t, out, "CREATE TABLE IF NOT EXISTS obs.samples")
+		})
+	}
+	code, _, stderr := runCLI(t, nil, "migrate", "-dry-run", "-target-version", "banana")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "-target-version")
+	code, _, stderr = runCLI(t, nil, "migrate", "-target-version", "23.8")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "-target-version works with -dry-run only")
+}

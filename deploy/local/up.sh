@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+#
+# up.sh [--holder NAME] [--pid PID] starts the local ClickHouse and Kafka,
+# reusing servers already running, and prints their addresses on stdout as
+# export lines, so `eval "$(deploy/local/up.sh)"` sets up a shell.
+#
+# Each caller holds the servers under a NAME ("manual" by default); down.sh
+# with the same NAME releases them and stops a server only when up.sh had
+# started it and nobody else holds it. With --pid, the hold also lapses once
+# PID has exited (make test uses this, so an interrupted run does not pin
+# the servers forever).
+set -euo pipefail
+
+SERVICE=up
+# shellcheck source=deploy/local/lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=deploy/local/holders.sh
+source "$CAIRN_DEPLOY_DIR/holders.sh"
+
+holder=manual holder_pid=
+while (($# > 0)); do
+	case $1 in
+	--holder) holder=${2:?--holder needs a name} && shift 2 ;;
+	--pid) holder_pid=${2:?--pid needs a pid} && shift 2 ;;
+	*)
+		echo "usage: up.sh [--holder NAME] [--pid PID]" >&2
+		exit 2
+		;;
+	esac
+done
+check_holder_name "$holder"
+
+lock_holders
+for svc in "${LOCAL_SERVICES[@]}"; do
+	if "$CAIRN_DEPLOY_DIR/$svc.sh" status 2>/dev/null; then
+		say "$svc is already running; reusing it"
+	else
+		"$CAIRN_DEPLOY_DIR/$svc.sh" start
+		mark_started "$svc"
+	fi
+	add_holder "$svc" "$holder" "$holder_pid"
+done
+
+cat <<EOF
+export CAIRN_TEST_CLICKHOUSE=$LOCAL_HOST:${CAIRN_CLICKHOUSE_PORT:-19000}
+export CAIRN_TEST_CLICKHOUSE_HTTP=$LOCAL_HOST:${CAIRN_CLICKHOUSE_HTTP_PORT:-18123}
+export CAIRN_TEST_KAFKA=$LOCAL_HOST:${CAIRN_KAFKA_PORT:-19092}
+EOF

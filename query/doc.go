@@ -1,0 +1,54 @@
+// Package query serves Cairn's metrics back out: the Prometheus HTTP query
+// API, so that Grafana's built-in Prometheus data source and any other
+// Prometheus API client work unmodified, and a PromQL query function for
+// alerting.
+//
+// # What flows in
+//
+// HTTP requests, GET or form-encoded POST, with the tenant in the
+// X-Scope-OrgID header (see store/tenant; absent means "anonymous", an
+// invalid ID is a 400). Samples come from a Reader, which *store.Client
+// implements over ClickHouse: SelectSeries finds series by label matchers,
+// ReadSamples fetches their samples by fingerprint, LabelNames and
+// LabelValues answer the label APIs. Every Reader call carries the tenant.
+//
+// # What flows out
+//
+// JSON in Prometheus' envelopes, byte for byte where clients could tell:
+// {"status":"success","data":…,"warnings":[…]} and
+// {"status":"error","errorType":…,"error":…} with Prometheus' statuses
+// (400 bad_data, 422 execution, 499 canceled, 503 timeout, 500 internal).
+// Routes, mounted by (*API).Register on a chi router:
+//
+//	/api/v1/query, /api/v1/query_range    PromQL, GET and POST
+//	/api/v1/series                        series by match[], GET and POST
+//	/api/v1/labels                        label names, GET and POST
+//	/api/v1/label/{name}/values           label values, GET
+//	/api/v1/metadata                      always {} (no metadata stored yet)
+//	/api/v1/query_exemplars               always [] (no exemplars stored yet)
+//	/api/v1/format_query                  the query, pretty-printed
+//	/api/v1/status/buildinfo              Config.BuildInfo; Grafana probes it
+//
+// Self-metrics go to the injected *metrics.Set:
+// cairn_query_requests_total{handler,code} and
+// cairn_query_request_duration_seconds{handler}.
+//
+// # How a query runs
+//
+// Prometheus' own engine (promql.Engine, v0.315.0) evaluates PromQL. It reads
+// through Queryable, a storage.Queryable scoped to one tenant, whose Select
+// bounds the read by the engine's hints, calls SelectSeries then
+// ReadSamples, and hands the engine float samples with stale markers as
+// value.StaleNaN; lookback and staleness are the engine's business. Storage
+// failures become 500 internal, an expired context 503 timeout.
+// Native histograms are not stored yet: every sample is a float.
+//
+// # Who imports it
+//
+// cmd/cairn, to mount the routes. alerting depends on a query function of
+// the shape func(ctx, expr, ts) (promql.Vector, error), which
+// (*API).InstantQuery provides once a tenant is bound; alerting should
+// declare that function type itself rather than import this package's
+// internals. query imports store (for its types) and store/tenant, never
+// ingest, alerting or cmd.
+package query

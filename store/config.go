@@ -1,0 +1,85 @@
+package store
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Config says how to reach ClickHouse and how the store uses it.
+type Config struct {
+	// Addr is one or more comma-separated host:port native-protocol
+	// addresses of equivalent servers; connections go to the first that
+	// answers.
+	Addr     string
+	Database string // created by Open when missing
+	User     string
+	Password string
+
+	DialTimeout  time.Duration // per connection attempt
+	MaxOpenConns int           // connections the pool may hold open at once
+	Compression  bool          // LZ4 on the wire
+
+	// SeriesCacheSize bounds the writer's memory of (tenant, series, day)
+	// triples already in the series tables. A miss costs a few redundant
+	// rows, never correctness.
+	SeriesCacheSize int
+}
+
+// RegisterFlags registers the -clickhouse.* flags on fs, with defaults.
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "clickhouse.addr", "127.0.0.1:9000", "ClickHouse native protocol address host:port; several, comma-separated, for failover")
+	fs.StringVar(&c.Database, "clickhouse.database", "cairn", "ClickHouse database holding Cairn's tables; created when missing")
+	fs.StringVar(&c.User, "clickhouse.user", "default", "ClickHouse user")
+	fs.StringVar(&c.Password, "clickhouse.password", "", "ClickHouse password")
+	fs.DurationVar(&c.DialTimeout, "clickhouse.dial-timeout", 5*time.Second, "timeout for opening one ClickHouse connection")
+	fs.IntVar(&c.MaxOpenConns, "clickhouse.max-open-conns", 16, "maximum open ClickHouse connections")
+	fs.BoolVar(&c.Compression, "clickhouse.compression", true, "compress ClickHouse traffic with LZ4")
+	fs.IntVar(&c.SeriesCacheSize, "clickhouse.series-cache-size", 1_000_000, "series-days the writer remembers as already indexed; 0 disables the cache")
+}
+
+// databaseName is what Validate accepts as a database name: a plain
+// identifier, so it never needs quoting in SQL.
+var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
+// Validate checks c for mistakes that would otherwise surface only when
+// connecting.
+func (c *Config) Validate() error {
+	var errs []error
+	addrs := c.addrs()
+	if len(addrs) == 0 {
+		errs = append(errs, errors.New("-clickhouse.addr is empty"))
+	}
+	for _, a := range addrs {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("-clickhouse.addr %q: %w", a, err))
+		}
+	}
+	if !databaseName.MatchString(c.Database) {
+		errs = append(errs, fmt.Errorf("-clickhouse.database %q: want letters, digits and underscores, not starting with a digit, at most 64", c.Database))
+	}
+	if c.DialTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("-clickhouse.dial-timeout %s: must be positive", c.DialTimeout))
+	}
+	if c.MaxOpenConns <= 0 {
+		errs = append(errs, fmt.Errorf("-clickhouse.max-open-conns %d: must be positive", c.MaxOpenConns))
+	}
+	if c.SeriesCacheSize < 0 {
+		errs = append(errs, fmt.Errorf("-clickhouse.series-cache-size %d: must not be negative", c.SeriesCacheSize))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) addrs() []string {
+	var out []string
+	for a := range strings.SplitSeq(c.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -1,0 +1,197 @@
+// Package store holds Cairn's data model and keeps it in ClickHouse: the
+// schema and its migrations, the writer that ingest's Kafka consumers call,
+// and the readers behind the query APIs.
+//
+// # Role and boundaries
+//
+// In: ingest's writers consume Kafka and call [Client.WriteSeries] with
+// batches of [Series] and a deduplication token naming the Kafka offsets.
+// Out: query's Prometheus storage.Queryable calls [Client.SelectSeries] to
+// resolve matchers to series, then [Client.ReadSamples] for their samples;
+// the /labels and /label/<name>/values APIs call [Client.LabelNames] and
+// [Client.LabelValues]. cmd/cairn calls [Open] and [Client.Migrate], and
+// prints [DDL] for `cairn migrate -dry-run`.
+//
+// store imports no other Cairn package; ingest, query, alerting and
+// cmd/cairn import it. Its subpackage storetest gives other packages'
+// integration tests a fresh database; tenant names tenants.
+//
+// A [Client] is one connection pool to one database; it is safe for
+// concurrent use and starts no goroutines. Lifecycle: Open (connects,
+// creates the database if missing, detects the server version), Migrate,
+// use, Close.
+//
+// # Series identity
+//
+// A series is a tenant plus a label set. Its fingerprint ([Fingerprint]) is
+// a 64-bit xxhash of the labels sorted by name, each written as name, 0xff,
+// value, 0xff; the tenant is not part of it, and every table keys on
+// (tenant, fingerprint), so two tenants' identical series stay apart. The
+// function is fixed forever: a change would split every stored series in
+// two. A collision of two label sets in one tenant would merge them; at 64
+// bits that takes billions of series of one tenant to become likely.
+// Labels must be valid Prometheus labels, which ingest is to ensure: no
+// label with an empty value (in Prometheus, an empty value is no label),
+// and a __name__. The store keeps what it is given.
+//
+// # Tables
+//
+// All three metrics tables use ReplacingMergeTree and partition by UTC
+// day (a row's day is part of its sort key, directly or through its
+// timestamp), so retention can drop whole days (ALTER TABLE … DROP
+// PARTITION) from all of them alike, and a query's time range prunes whole
+// partitions before any index is read.
+//
+// samples holds every sample, one row each:
+//
+//	tenant String, fingerprint UInt64, timestamp Int64 (ms), value Float64, flags UInt8
+//	PARTITION BY toDate(intDiv(timestamp, 86400000))   -- UTC day, timezone-free
+//	ORDER BY (tenant, fingerprint, timestamp)
+//
+// Sorting by series then time keeps a series' samples contiguous on disk,
+// which is what both compression (runs of one fingerprint, regular
+// timestamps, slowly changing values) and reads (one series over a time
+// range) want. flags bit 0 marks a Prometheus stale marker, stored with
+// value 0 so that the marker is explicit rather than hidden in the payload
+// bits of a NaN, which SQL cannot tell from other NaNs; readers turn it
+// back into value.StaleNaN. Rows with equal
+// (tenant, fingerprint, timestamp) are duplicates, merged away in the
+// background; if two differ in value, which one survives is unspecified.
+//
+// series holds one row per series per day the series had samples:
+//
+//	tenant String, date Date, fingerprint UInt64, metric_name String,
+//	label_names Array(String), label_values Array(String)
+//	PARTITION BY date
+//	ORDER BY (tenant, metric_name, fingerprint, date)
+//
+// The metric name has its own column, first in the key after the tenant,
+// because nearly every selector names one. The other labels are parallel
+// arrays sorted by name; label x of a row is
+// label_values[indexOf(label_names, 'x')], which is "" when the series has
+// no x (index 0 yields the default value) — exactly the Prometheus meaning
+// of a missing label. Rows per day let time ranges prune series that did
+// not exist then, at the cost of one row per active series per day.
+//
+// series_labels is the label index, one row per label (the metric name
+// included, as __name__) per series per day:
+//
+//	tenant String, date Date, name String, value String, fingerprint UInt64
+//	PARTITION BY date
+//	ORDER BY (tenant, name, value, fingerprint, date)
+//
+// It answers "which values does label x have" from a contiguous key range,
+// and "which series have x=v" (a posting list) likewise.
+//
+// schema_migrations records the migrations applied (see Migrations below).
+//
+// Later signals get their own tables in the same database, named signal
+// first (log_records, log_streams, build_events, alert_events); the metrics
+// tables keep the Prometheus terms samples and series.
+//
+// # Writing
+//
+// For each series and each UTC day it has samples on in the batch,
+// WriteSeries inserts a series row and its series_labels rows unless this
+// Client has already written that (tenant, fingerprint, day); then it
+// inserts all the samples. Series rows go first, so a reader that finds a
+// sample also finds its series. Each table gets one INSERT of whole
+// columns (the driver's columnar append), so a batch costs three inserts
+// at most and, once every active series has been seen today, one.
+//
+// The memory of written (tenant, fingerprint, day) triples is a bounded
+// two-generation cache (-clickhouse.series-cache-size). A miss, after a
+// restart or with several writers, writes the rows again; the duplicates
+// are merged away and readers never see them twice.
+//
+// A batch spanning more than 64 days is split into inserts of at most 64
+// days each, because each touched partition becomes a part of its own and
+// modern servers refuse inserts into more than 100 partitions.
+// Timestamps before 1970 or after 2105 (the Date range 18.16 handles,
+// [MinTime] to [MaxTime]) are dropped with a warning.
+//
+// # Duplicates
+//
+// Kafka delivers at least once, so the same batch may be written twice.
+// Three layers keep that invisible, the first two optional:
+//
+//   - On modern servers the token passed to WriteSeries becomes each
+//     insert's insert_deduplication_token (suffixed with the table, and a
+//     chunk number when split), and the tables keep the last 1000 tokens
+//     (non_replicated_deduplication_window), so a repeated insert is
+//     dropped on arrival.
+//   - ReplacingMergeTree collapses rows with equal sort keys when parts
+//     merge, eventually.
+//   - Every read deduplicates: LIMIT 1 BY fingerprint, timestamp on
+//     samples, LIMIT 1 BY fingerprint on series, DISTINCT on labels.
+//
+// Correctness rests on the last alone.
+//
+// # Reading: what each query reads
+//
+// Every query is restricted to one tenant and a time range; mint and maxt
+// are milliseconds, inclusive, turned into the UTC days that overlap them
+// for the series tables. testdata/queries.sql shows each shape's SQL.
+//
+// SelectSeries reads the series table in the partitions of those days.
+// A metric-name equality (or a set regexp such as up|down) narrows the
+// read to that name's range of the sort key. Without one, an equality or
+// set matcher on another label (job="api", job=~"api|db") is first
+// resolved through series_labels, reading only the key range (tenant,
+// job, value), and applied as PREWHERE fingerprint IN (…), so ClickHouse
+// reads the label arrays only of granules holding matching series. Every
+// matcher is then also evaluated on the rows themselves: = and != compare
+// the label expression above, =~ and !~ use match() with the pattern
+// anchored as ^(?s:…)$ (RE2, as in Go; "." matches newlines, as in
+// Prometheus), and set regexps become IN. Matchers that match the empty
+// string thus match series without the label, as in Prometheus. The
+// result is one SeriesRef per fingerprint, sorted by labels.
+//
+// ReadSamples reads samples by (tenant, fingerprint IN (…), timestamp
+// range): the timestamp range prunes day partitions through the
+// partition's min/max index, and the sort key narrows each partition to
+// the granules of those series, then of that time range. Rows come back
+// sorted by fingerprint and timestamp, one per timestamp. Fingerprints
+// go 4000 per query to stay under max_query_size.
+//
+// LabelNames and LabelValues without matchers read only series_labels:
+// LabelValues the key range (tenant, name) in the days' partitions, and
+// LabelNames the tenant's whole range there, column name only — one row
+// per series and label per day, so it is the most expensive of the two.
+// With matchers, both read the matching rows of the series table as
+// SelectSeries does and take names or values from their arrays.
+//
+// # Server versions
+//
+// ClickHouse 18.16 (Debian's package) and current releases are both
+// supported; the schema comes in two flavours, chosen when a migration runs
+// from the server's version, in one place (featuresOf):
+//
+//   - baseline, for servers before 23.8: the tables above with plain types
+//     and LZ4. Valid on 18.16 and every later release.
+//   - modern, from 23.8, the oldest LTS production users run: the same
+//     columns and keys, plus LowCardinality for the series tables' tenant,
+//     metric_name and label names, codecs (DoubleDelta+ZSTD on timestamps, Gorilla+ZSTD on
+//     values, Delta+ZSTD on fingerprints, ZSTD on label values), and
+//     non_replicated_deduplication_window. Inserts then carry
+//     insert_deduplication_token.
+//
+// Both flavours have the same column names and meanings, so every query
+// is the same SQL on both; queries use only functions 18.16 has. Tables
+// keep the flavour they were created with (schema_migrations records it);
+// upgrading the server later does not convert them. Settings sent to an
+// 18.16 server must be integers or booleans, and an INSERT needs an
+// explicit column list, which every insert here has. Over the native
+// protocol 18.16 waits for data blocks after any INSERT, even one with
+// inline VALUES, so even the migration record goes through a batch.
+//
+// # Migrations
+//
+// Migrations are numbered 1, 2, 3, … and append-only; each is a list of
+// idempotent statements (IF NOT EXISTS), so a crash between applying one
+// and recording it in schema_migrations is repaired by running Migrate
+// again. A database that records a higher number than this binary knows
+// makes Migrate fail with [ErrSchemaTooNew]: an old binary must not write
+// to tables it does not understand. [DDL] renders all statements for a
+// given server version without a connection.
+package store

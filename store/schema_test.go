@@ -1,0 +1,66 @@
+package store
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata golden files")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+		return
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -run %s -update to create it", t.Name())
+	require.Equal(t, string(want), got, "run go test -run %s -update to accept the change", t.Name())
+}
+
+func TestDDL(t *testing.T) {
+	for _, tc := range []struct {
+		version string
+		file    string
+		modern  bool
+	}{
+		{"18.16.1", "ddl_baseline.sql", false},
+		{"23.3", "ddl_baseline.sql", false},
+		{"23.8", "ddl_modern.sql", true},
+		{"24.8.4.13", "ddl_modern.sql", true},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			v, err := ParseVersion(tc.version)
+			require.NoError(t, err)
+			require.Equal(t, tc.modern, featuresOf(v).modern)
+			stmts := DDL(v, "cairn")
+			golden(t, tc.file, strings.Join(stmts, ";\n\n")+";\n")
+			for _, s := range stmts {
+				require.Contains(t, s, "IF NOT EXISTS", "migrations must be idempotent")
+			}
+		})
+	}
+}
+
+func TestDDLQuotesDatabase(t *testing.T) {
+	for _, s := range DDL(Version{Major: 18, Minor: 16}, "my-db") {
+		require.Contains(t, s, "`my-db`")
+	}
+}
+
+func TestMigrationsNumbered(t *testing.T) {
+	for i, m := range migrations() {
+		require.Equal(t, i+1, m.version, "migrations are numbered 1, 2, 3, … in order")
+		require.NotEmpty(t, m.name)
+		for _, f := range []features{{modern: false}, {modern: true}} {
+			require.NotEmpty(t, m.ddl(f, "db"))
+		}
+	}
+}

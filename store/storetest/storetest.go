@@ -1,0 +1,105 @@
+// Package storetest gives integration tests a fresh, migrated Cairn
+// database on a real ClickHouse server.
+//
+// The server is named by the environment variable CAIRN_TEST_CLICKHOUSE
+// (host:port of the native protocol), which `make test` sets. Without it,
+// or with -short, the test is skipped; with it set and the server
+// unreachable, the test fails: integration tests never pass by skipping. Any package's tests may
+// import this one; production code must not.
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+// EnvAddr is the environment variable naming the test server.
+const EnvAddr = "CAIRN_TEST_CLICKHOUSE"
+
+// Addr returns the test server's address, skipping t when none is set or
+// under -short, which promises a run without servers.
+func Addr(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test; skipped with -short")
+	}
+	addr := os.Getenv(EnvAddr)
+	if addr == "" {
+		t.Skip(EnvAddr + " not set; run make test")
+	}
+	return addr
+}
+
+// Config returns the configuration of a new database on the test server
+// with a random name, and drops that database when t ends. The database
+// itself is created by store.Open.
+func Config(t testing.TB) store.Config {
+	t.Helper()
+	cfg := store.Config{
+		Addr:            Addr(t),
+		Database:        fmt.Sprintf("cairn_test_%016x", rand.Uint64()),
+		User:            "default",
+		DialTimeout:     5 * time.Second,
+		MaxOpenConns:    4,
+		Compression:     true,
+		SeriesCacheSize: 10_000,
+	}
+	t.Cleanup(func() { drop(t, cfg) })
+	return cfg
+}
+
+// OpenTest returns a client of a new, migrated database on the test
+// server; the client is closed and the database dropped when t ends.
+func OpenTest(t testing.TB) *store.Client {
+	t.Helper()
+	return OpenConfig(t, Config(t))
+}
+
+// OpenConfig opens and migrates the database of cfg, closing the client
+// when t ends. Use it for a second client of a Config's database.
+func OpenConfig(t testing.TB, cfg store.Config) *store.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c, err := store.Open(ctx, cfg, Logger(t))
+	if err != nil {
+		t.Fatalf("%s=%s is set but the server is unusable: %v", EnvAddr, cfg.Addr, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	if err := c.Migrate(ctx); err != nil {
+		t.Fatalf("migrate test database: %v", err)
+	}
+	return c
+}
+
+// Logger logs to the test's output.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func drop(t testing.TB, cfg store.Config) {
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr:        []string{cfg.Addr},
+		Auth:        clickhouse.Auth{Username: cfg.User, Password: cfg.Password},
+		DialTimeout: cfg.DialTimeout,
+	})
+	if err != nil {
+		t.Errorf("drop test database %s: %v", cfg.Database, err)
+		return
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+cfg.Database); err != nil {
+		t.Errorf("drop test database %s: %v", cfg.Database, err)
+	}
+}

@@ -1,0 +1,51 @@
+CREATE DATABASE IF NOT EXISTS cairn;
+
+CREATE TABLE IF NOT EXISTS cairn.schema_migrations
+(
+    version    UInt32,
+    name       String,
+    flavour    String,
+    applied_at DateTime
+)
+ENGINE = MergeTree
+ORDER BY version;
+
+CREATE TABLE IF NOT EXISTS cairn.samples
+(
+    tenant      String,
+    fingerprint UInt64,
+    timestamp   Int64,
+    value       Float64,
+    flags       UInt8
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, fingerprint, timestamp)
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.series
+(
+    tenant       String,
+    date         Date,
+    fingerprint  UInt64,
+    metric_name  String,
+    label_names  Array(String),
+    label_values Array(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, metric_name, fingerprint, date)
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.series_labels
+(
+    tenant      String,
+    date        Date,
+    name        String,
+    value       String,
+    fingerprint UInt64
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, name, value, fingerprint, date)
+SETTINGS index_granularity = 8192;

@@ -1,0 +1,51 @@
+CREATE DATABASE IF NOT EXISTS cairn;
+
+CREATE TABLE IF NOT EXISTS cairn.schema_migrations
+(
+    version    UInt32,
+    name       String,
+    flavour    String,
+    applied_at DateTime
+)
+ENGINE = MergeTree
+ORDER BY version;
+
+CREATE TABLE IF NOT EXISTS cairn.samples
+(
+    tenant      String,
+    fingerprint UInt64 CODEC(Delta, ZSTD(1)),
+    timestamp   Int64 CODEC(DoubleDelta, ZSTD(1)),
+    value       Float64 CODEC(Gorilla, ZSTD(1)),
+    flags       UInt8 CODEC(ZSTD(1))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, fingerprint, timestamp)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.series
+(
+    tenant       LowCardinality(String),
+    date         Date,
+    fingerprint  UInt64,
+    metric_name  LowCardinality(String),
+    label_names  Array(LowCardinality(String)),
+    label_values Array(String) CODEC(ZSTD(1))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, metric_name, fingerprint, date)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.series_labels
+(
+    tenant      LowCardinality(String),
+    date        Date,
+    name        LowCardinality(String),
+    value       String CODEC(ZSTD(1)),
+    fingerprint UInt64 CODEC(Delta, ZSTD(1))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, name, value, fingerprint, date)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;

@@ -1,0 +1,297 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+const (
+	msPerDay      = 86_400_000
+	secondsPerDay = 86_400
+	// maxDay is the last day every server handles as a Date, 2105-12-31:
+	// 18.16 parses later dates as 0000-00-00 (modern ones go to 2149).
+	maxDay = 49672
+	// maxDaysPerInsert bounds the partitions one INSERT touches: every
+	// partition becomes a part of its own, and modern servers refuse an
+	// insert into more than 100 (max_partitions_per_insert_block).
+	maxDaysPerInsert = 64
+)
+
+// MinTime and MaxTime bound the sample timestamps (ms) the schema stores:
+// the Unix epoch to the end of 2105, the range of ClickHouse 18.16's Date. WriteSeries drops samples outside them; ingest should reject them
+// first.
+const (
+	MinTime int64 = 0
+	MaxTime int64 = (maxDay+1)*msPerDay - 1
+)
+
+// dayOf is the UTC day number of a timestamp in [MinTime, MaxTime].
+func dayOf(t int64) int64 { return t / msPerDay }
+
+// WriteSeries stores a batch of series. For each series and day it has
+// samples on, it first inserts the series' labels into the series and
+// series_labels tables, unless this client already did so, and then all
+// the samples: a reader that finds a sample also finds its series.
+//
+// token names the batch for exactly-once storage, such as a Kafka topic,
+// partition and offset range. Servers that support it drop a repeated
+// insert with the same token; on older ones the repeated rows are stored
+// and merged away later, and readers never see them twice either way.
+//
+// Samples with timestamps outside [MinTime, MaxTime] are dropped and
+// logged.
+func (c *Client) WriteSeries(ctx context.Context, series []Series, token string) error {
+	chunks := splitByDays(series, maxDaysPerInsert)
+	for i, chunk := range chunks {
+		tok := token
+		if len(chunks) > 1 && token != "" {
+			tok = token + "/" + strconv.Itoa(i)
+		}
+		if err := c.writeChunk(ctx, chunk, tok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Client) writeChunk(ctx context.Context, series []Series, token string) error {
+	b, _ := c.batches.Get().(*writeBatch)
+	if b == nil {
+		b = &writeBatch{}
+	}
+	defer func() {
+		b.reset()
+		c.batches.Put(b)
+	}()
+	b.fill(series, c.cache)
+	if b.dropped > 0 {
+		c.logger.Warn("dropped samples outside the storable time range",
+			"samples", b.dropped, "min_time", MinTime, "max_time", MaxTime)
+	}
+	if len(b.keys) > 0 {
+		if err := c.insert(ctx, "series", "tenant, date, fingerprint, metric_name, label_names, label_values", token,
+			b.series.tenant, b.series.date, b.series.fp, b.series.name, b.series.labelNames, b.series.labelValues); err != nil {
+			return err
+		}
+		if err := c.insert(ctx, "series_labels", "tenant, date, name, value, fingerprint", token,
+			b.index.tenant, b.index.date, b.index.name, b.index.value, b.index.fp); err != nil {
+			return err
+		}
+		c.cache.add(b.keys)
+	}
+	if len(b.samples.ts) > 0 {
+		s := &b.samples
+		if err := c.insert(ctx, "samples", "tenant, fingerprint, timestamp, value, flags", token,
+			s.tenant, s.fp, s.ts, s.val, s.flags); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// insert sends one INSERT of whole columns into table. On modern servers a
+// non-empty token becomes the insert's deduplication token, suffixed with
+// the table so the three inserts of a batch never collide.
+func (c *Client) insert(ctx context.Context, table, columns, token string, cols ...any) error {
+	if c.feat.modern && token != "" {
+		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
+			"insert_deduplication_token": token + ":" + table,
+		}))
+	}
+	// The explicit column list is required by 18.16.
+	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.table(table)+" ("+columns+")")
+	if err != nil {
+		return fmt.Errorf("prepare insert into %s: %w", table, err)
+	}
+	defer func() { _ = batch.Close() }()
+	for i, col := range cols {
+		if err := batch.Column(i).Append(col); err != nil {
+			return fmt.Errorf("append column %d of %s: %w", i, table, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("insert %d rows into %s: %w", batch.Rows(), table, err)
+	}
+	return nil
+}
+
+// writeBatch holds the columns of one write; Client pools them so the
+// steady state allocates little.
+type writeBatch struct {
+	samples struct {
+		tenant []string
+		fp     []uint64
+		ts     []int64
+		val    []float64
+		flags  []uint8
+	}
+	series struct {
+		tenant      []string
+		date        []time.Time
+		fp          []uint64
+		name        []string
+		labelNames  [][]string
+		labelValues [][]string
+	}
+	index struct {
+		tenant, name, value []string
+		date                []time.Time
+		fp                  []uint64
+	}
+	keys    []seriesKey            // series rows in this batch
+	seen    map[seriesKey]struct{} // keys, for series repeated in a batch
+	days    []int64                // scratch: days of one series
+	dropped int                    // samples outside [MinTime, MaxTime]
+}
+
+func (b *writeBatch) reset() {
+	s := &b.samples
+	s.tenant, s.fp, s.ts, s.val, s.flags = s.tenant[:0], s.fp[:0], s.ts[:0], s.val[:0], s.flags[:0]
+	// Series and index rows are rare after warm-up; let them go.
+	b.series = struct {
+		tenant      []string
+		date        []time.Time
+		fp          []uint64
+		name        []string
+		labelNames  [][]string
+		labelValues [][]string
+	}{}
+	b.index.tenant, b.index.name, b.index.value, b.index.date, b.index.fp = nil, nil, nil, nil, nil
+	b.keys = b.keys[:0]
+	clear(b.seen)
+	b.dropped = 0
+}
+
+// fill turns series into rows: every sample, and series and index rows for
+// the (series, day) pairs cache does not hold.
+func (b *writeBatch) fill(series []Series, cache *seriesCache) {
+	for _, s := range series {
+		fp := Fingerprint(s.Labels)
+		b.days = b.days[:0]
+		for _, p := range s.Samples {
+			if p.T < MinTime || p.T > MaxTime {
+				b.dropped++
+				continue
+			}
+			v, flags := encodeValue(p.V)
+			b.samples.tenant = append(b.samples.tenant, s.Tenant)
+			b.samples.fp = append(b.samples.fp, fp)
+			b.samples.ts = append(b.samples.ts, p.T)
+			b.samples.val = append(b.samples.val, v)
+			b.samples.flags = append(b.samples.flags, flags)
+			if d := dayOf(p.T); !slices.Contains(b.days, d) {
+				b.days = append(b.days, d)
+			}
+		}
+		var names, values []string // built once per series, when needed
+		for _, d := range b.days {
+			k := seriesKey{tenant: s.Tenant, fp: fp, day: d}
+			if cache.has(k) || b.has(k) {
+				continue
+			}
+			if names == nil {
+				names, values = splitLabels(s.Labels)
+			}
+			b.addSeries(k, s.Labels, names, values)
+		}
+	}
+}
+
+func (b *writeBatch) has(k seriesKey) bool {
+	_, ok := b.seen[k]
+	return ok
+}
+
+// addSeries adds the series and index rows of one series on one day.
+func (b *writeBatch) addSeries(k seriesKey, ls labels.Labels, names, values []string) {
+	if b.seen == nil {
+		b.seen = make(map[seriesKey]struct{})
+	}
+	b.seen[k] = struct{}{}
+	b.keys = append(b.keys, k)
+	date := time.Unix(k.day*secondsPerDay, 0).UTC()
+	sr := &b.series
+	sr.tenant = append(sr.tenant, k.tenant)
+	sr.date = append(sr.date, date)
+	sr.fp = append(sr.fp, k.fp)
+	sr.name = append(sr.name, ls.Get(labels.MetricName))
+	sr.labelNames = append(sr.labelNames, names)
+	sr.labelValues = append(sr.labelValues, values)
+	ix := &b.index
+	ls.Range(func(l labels.Label) {
+		if l.Value == "" {
+			return // a label with no value is no label
+		}
+		ix.tenant = append(ix.tenant, k.tenant)
+		ix.date = append(ix.date, date)
+		ix.name = append(ix.name, l.Name)
+		ix.value = append(ix.value, l.Value)
+		ix.fp = append(ix.fp, k.fp)
+	})
+}
+
+// splitLabels returns the labels other than the metric name as parallel,
+// name-sorted arrays, the form of the series table.
+func splitLabels(ls labels.Labels) (names, values []string) {
+	n := ls.Len()
+	names, values = make([]string, 0, n), make([]string, 0, n)
+	ls.Range(func(l labels.Label) {
+		if l.Name != labels.MetricName {
+			names = append(names, l.Name)
+			values = append(values, l.Value)
+		}
+	})
+	return names, values
+}
+
+// splitByDays splits a batch whose samples span more than limit days into
+// batches that each span at most limit, in time order. The split depends
+// only on the batch, so a redelivered batch splits the same way and its
+// derived tokens match.
+func splitByDays(series []Series, limit int64) [][]Series {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, s := range series {
+		for _, p := range s.Samples {
+			if p.T >= MinTime && p.T <= MaxTime {
+				lo, hi = min(lo, dayOf(p.T)), max(hi, dayOf(p.T))
+			}
+		}
+	}
+	if hi-lo < limit {
+		return [][]Series{series}
+	}
+	window := func(t int64) int64 {
+		if t < MinTime || t > MaxTime {
+			return 0 // dropped by the writer, wherever it goes
+		}
+		return (dayOf(t) - lo) / limit
+	}
+	chunks := make(map[int64][]Series)
+	for _, s := range series {
+		parts := make(map[int64][]Sample)
+		for _, p := range s.Samples {
+			w := window(p.T)
+			parts[w] = append(parts[w], p)
+		}
+		for w, ps := range parts {
+			chunks[w] = append(chunks[w], Series{Tenant: s.Tenant, Labels: s.Labels, Samples: ps})
+		}
+	}
+	ws := make([]int64, 0, len(chunks))
+	for w := range chunks {
+		ws = append(ws, w)
+	}
+	slices.Sort(ws)
+	out := make([][]Series, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, chunks[w])
+	}
+	return out
+}
