@@ -111,9 +111,10 @@ func regexpSQL(expr string, m *labels.Matcher) string {
 
 // postingsMatcher picks the matcher whose values the label index can
 // resolve to fingerprints: an equality or set regexp on a label other than
-// the metric name that matches no empty value. It returns nil when the
-// selector has a metric name to use the series table's sort key with, or
-// no such matcher.
+// the metric name that matches no empty value (a matcher that matches ""
+// also matches series without the label, which the index does not list).
+// It returns an empty name when the selector has a metric name for the
+// series table's sort key, or no such matcher.
 func postingsMatcher(ms []*labels.Matcher) (name string, values []string) {
 	for _, m := range ms {
 		if m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value != "" {
