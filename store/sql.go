@@ -117,27 +117,32 @@ func regexpSQL(expr string, m *labels.Matcher) string {
 // series table's sort key, or no such matcher.
 func postingsMatcher(ms []*labels.Matcher) (name string, values []string) {
 	for _, m := range ms {
-		if m.Name == labels.MetricName && m.Type == labels.MatchEqual && m.Value != "" {
+		if m.Name == labels.MetricName && indexable(m) != nil {
 			return "", nil
 		}
 	}
 	for _, m := range ms {
-		if m.Name == labels.MetricName {
-			continue
+		if vals := indexable(m); vals != nil {
+			return m.Name, vals
 		}
-		var vals []string
-		switch m.Type {
-		case labels.MatchEqual:
-			vals = []string{m.Value}
-		case labels.MatchRegexp:
-			vals = m.SetMatches()
-		}
-		if len(vals) == 0 || containsEmpty(vals) {
-			continue
-		}
-		return m.Name, vals
 	}
 	return "", nil
+}
+
+// indexable returns the values an equality or set regexp matcher accepts,
+// or nil for other matchers and those that accept "".
+func indexable(m *labels.Matcher) []string {
+	var vals []string
+	switch m.Type {
+	case labels.MatchEqual:
+		vals = []string{m.Value}
+	case labels.MatchRegexp:
+		vals = m.SetMatches()
+	}
+	if containsEmpty(vals) {
+		return nil
+	}
+	return vals
 }
 
 func containsEmpty(ss []string) bool {

@@ -77,6 +77,7 @@ func TestPostingsMatcher(t *testing.T) {
 		wantValues []string
 	}{
 		{"metric name uses the sort key", []*labels.Matcher{eq("__name__", "up"), eq("job", "a")}, "", nil},
+		{"metric name set uses the sort key", []*labels.Matcher{eq("job", "a"), re("__name__", "up|down")}, "", nil},
 		{"equality", []*labels.Matcher{re("__name__", "up.*"), eq("job", "a")}, "job", []string{"a"}},
 		{"set regexp", []*labels.Matcher{re("job", "a|b")}, "job", []string{"a", "b"}},
 		{"empty equality matches missing labels", []*labels.Matcher{eq("job", "")}, "", nil},

@@ -59,12 +59,12 @@ type Server struct {
 
 // Start starts clickhouse-server on free 127.0.0.1 ports and returns when it
 // answers, or an error including the last lines of its log. ctx bounds the
-// startup only; the server runs until Stop.
+// startup only; the server runs until Stop. The caller names the component
+// in logger (logger.With("component", …)); a nil logger discards.
 func Start(ctx context.Context, cfg Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	logger = logger.With("component", "clickhouse")
 	if cfg.Dir == "" {
 		return nil, errors.New("start clickhouse-server: no state directory set")
 	}
