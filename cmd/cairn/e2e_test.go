@@ -106,7 +106,7 @@ func startCairn(t *testing.T, listen string, args ...string) *proc {
 			t.Fatalf("cairn exited before becoming ready: %v\n%s", err, p.output())
 		default:
 		}
-		if resp, err := http.Get(p.base + "/readyz"); err == nil {
+		if resp, err := httpClient.Get(p.base + "/readyz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return p
@@ -131,6 +131,10 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
+// httpClient bounds every request, so a wedged server fails the test
+// instead of hanging it.
+var httpClient = &http.Client{Timeout: 15 * time.Second}
+
 func remoteWrite(base string, series ...store.Series) (int, error) {
 	body, err := remotewrite.EncodeV1(series)
 	if err != nil {
@@ -142,7 +146,7 @@ func remoteWrite(base string, series ...store.Series) (int, error) {
 	}
 	req.Header.Set("Content-Encoding", "snappy")
 	req.Header.Set("Content-Type", "application/x-protobuf")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -166,7 +170,7 @@ type promResponse struct {
 
 func promQuery(t *testing.T, base, q string) promResponse {
 	t.Helper()
-	resp, err := http.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
+	resp, err := httpClient.Get(base + "/api/v1/query?query=" + url.QueryEscape(q))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var pr promResponse
@@ -214,7 +218,7 @@ func TestServeEndToEnd(t *testing.T) {
 	require.Equal(t, map[string]string{"__name__": "demo_metric", "job": "x"}, pr.Data.Result[0].Metric)
 	require.Equal(t, "42", pr.Data.Result[0].Value[1])
 
-	resp, err := http.Get(p.base + "/metrics")
+	resp, err := httpClient.Get(p.base + "/metrics")
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -241,6 +245,7 @@ func TestSIGTERMMidStreamExactlyOnce(t *testing.T) {
 		acked = map[int]bool{}
 	)
 	ctx, stopSending := context.WithCancel(context.Background())
+	t.Cleanup(stopSending) // also when an assertion below ends the test early
 	sent := make(chan struct{})
 	go func() {
 		defer close(sent)

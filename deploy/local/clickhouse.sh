@@ -4,6 +4,9 @@
 # clickhouse-server 18.16) on 127.0.0.1, not as the system service: its own
 # config, data and logs live under $CAIRN_LOCAL_DIR/clickhouse.
 #
+# clickhouse.sh probe succeeds when some ClickHouse answers on the ports,
+# whoever started it (up.sh reuses one from another work tree).
+#
 #   CAIRN_CLICKHOUSE_PORT       native protocol port (default 19000)
 #   CAIRN_CLICKHOUSE_HTTP_PORT  HTTP port (default 18123)
 set -euo pipefail
@@ -136,5 +139,6 @@ case ${1:-} in
 start) start ;;
 stop) stop_pidfile "$PIDFILE" "$CONFIG" 30 ;;
 status) status ;;
+probe) ping_ok && port_open "$LOCAL_HOST" "$PORT" ;;
 *) usage ;;
 esac

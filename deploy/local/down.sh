@@ -43,7 +43,7 @@ for ((i = ${#LOCAL_SERVICES[@]} - 1; i >= 0; i--)); do
 	fi
 	if started_by_up "$svc"; then
 		"$CAIRN_DEPLOY_DIR/$svc.sh" stop
-	elif "$CAIRN_DEPLOY_DIR/$svc.sh" status >/dev/null 2>&1; then
+	elif "$CAIRN_DEPLOY_DIR/$svc.sh" probe >/dev/null 2>&1; then
 		say "$svc was not started by up.sh; leaving it running"
 	else
 		say "$svc is not running"

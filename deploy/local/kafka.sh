@@ -5,6 +5,9 @@
 # the machine's Java 17. Config, data and logs live under
 # $CAIRN_LOCAL_DIR/kafka.
 #
+# kafka.sh probe succeeds when some Kafka broker answers on the port,
+# whoever started it (up.sh reuses one from another work tree).
+#
 # kafka.sh tool CLASS ARGS... runs a Kafka CLI class on the same classpath,
 # e.g. `kafka.sh tool org.apache.kafka.tools.TopicCommand --bootstrap-server
 # 127.0.0.1:19092 --list`.
@@ -146,6 +149,10 @@ case ${1:-} in
 start) start ;;
 stop) stop_pidfile "$PIDFILE" "$CONFIG" 30 ;;
 status) status ;;
+probe)
+	[[ -r $KAFKA_LIBS/.pom.sha256 ]] || exit 1
+	metadata_ok
+	;;
 tool)
 	shift
 	[[ $# -gt 0 ]] || usage

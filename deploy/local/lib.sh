@@ -174,8 +174,8 @@ check_port_free() {
 	fi
 }
 
-# usage_status prints the standard usage line and exits 2.
+# usage prints the standard usage line and exits 2.
 usage() {
-	printf 'usage: %s start|stop|status\n' "$(basename -- "$0")" >&2
+	printf 'usage: %s start|stop|status|probe\n' "$(basename -- "$0")" >&2
 	exit 2
 }

@@ -34,6 +34,9 @@ lock_holders
 for svc in "${LOCAL_SERVICES[@]}"; do
 	if "$CAIRN_DEPLOY_DIR/$svc.sh" status 2>/dev/null; then
 		say "$svc is already running; reusing it"
+	elif "$CAIRN_DEPLOY_DIR/$svc.sh" probe 2>/dev/null; then
+		# Started from another work tree or by hand: used, never stopped here.
+		say "$svc answers on its port but was not started from here; reusing it"
 	else
 		"$CAIRN_DEPLOY_DIR/$svc.sh" start
 		mark_started "$svc"

@@ -52,6 +52,9 @@ type Server struct {
 	httpAddr string
 	done     chan struct{} // closed once the process has exited
 	waitErr  error         // the process's exit status, set before done closes
+	// logStart has the log files' sizes at spawn: an error shows only
+	// what this run wrote.
+	logStart map[string]int64
 
 	stopMu  sync.Mutex
 	stopped bool
@@ -117,7 +120,7 @@ func start(ctx context.Context, binary, dir string, logger *slog.Logger) (*Serve
 		}
 		return nil, fmt.Errorf("%w; last lines of its log:\n%s", err, tail)
 	}
-	logger.Info("clickhouse_server started", "addr", s.addr, "http_addr", s.httpAddr,
+	logger.Info("clickhouse-server started", "addr", s.addr, "http_addr", s.httpAddr,
 		"pid", s.cmd.Process.Pid, "dir", dir)
 	return s, nil
 }
@@ -127,6 +130,12 @@ func start(ctx context.Context, binary, dir string, logger *slog.Logger) (*Serve
 // the parent-death signal (Linux) fires when the thread that started the
 // child exits, so that thread must live as long as the server.
 func (s *Server) spawn(binary string) error {
+	s.logStart = make(map[string]int64)
+	for _, name := range logNames {
+		if fi, err := os.Stat(filepath.Join(s.dir, "log", name)); err == nil {
+			s.logStart[name] = fi.Size()
+		}
+	}
 	out, err := os.OpenFile(filepath.Join(s.dir, "log", "stdout.log"),
 		os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -225,34 +234,40 @@ func (s *Server) Stop() error {
 	default:
 	}
 	pid := s.cmd.Process.Pid
-	s.logger.Info("clickhouse_server stopping", "pid", pid)
+	s.logger.Info("clickhouse-server stopping", "pid", pid)
 	_ = signalGroup(pid, syscall.SIGTERM)
 	select {
 	case <-s.done:
-		s.logger.Info("clickhouse_server stopped", "pid", pid)
+		s.logger.Info("clickhouse-server stopped", "pid", pid)
 		return nil
 	case <-time.After(stopTimeout):
 	}
-	s.logger.Warn("clickhouse_server ignored SIGTERM; killing it", "pid", pid, "timeout", stopTimeout)
+	s.logger.Warn("clickhouse-server ignored SIGTERM; killing it", "pid", pid, "timeout", stopTimeout)
 	_ = signalGroup(pid, syscall.SIGKILL)
 	<-s.done
 	return nil
 }
 
-// logTail returns the last lines of the server's error log and stdout.
+// logNames are the log files, in dir/log, whose tail explains a failed start.
+var logNames = []string{"clickhouse-server.err.log", "stdout.log"}
+
+// logTail returns the last lines this run wrote to the server's error log
+// and stdout.
 func (s *Server) logTail() string {
 	var b strings.Builder
-	for _, name := range []string{"clickhouse-server.err.log", "stdout.log"} {
-		b.WriteString(tailFile(filepath.Join(s.dir, "log", name), logTailLines))
+	for _, name := range logNames {
+		b.WriteString(tailFile(filepath.Join(s.dir, "log", name), s.logStart[name], logTailLines))
 	}
 	return strings.TrimSpace(b.String())
 }
 
-func tailFile(path string, n int) string {
+// tailFile returns the last n lines of path after byte offset from.
+func tailFile(path string, from int64, n int) string {
 	data, err := os.ReadFile(path)
-	if err != nil {
+	if err != nil || int64(len(data)) <= from {
 		return ""
 	}
+	data = data[from:]
 	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
@@ -312,7 +327,7 @@ func stopLeftover(dir string, logger *slog.Logger) {
 	if err != nil || !runsConfig(pid, filepath.Join(dir, "config.xml")) {
 		return
 	}
-	logger.Warn("stopping clickhouse_server left over from a previous run", "pid", pid)
+	logger.Warn("stopping clickhouse-server left over from a previous run", "pid", pid)
 	_ = signalGroup(pid, syscall.SIGTERM)
 	for deadline := time.Now().Add(stopTimeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 		if syscall.Kill(pid, 0) != nil {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,17 @@ func TestStartMissingBinary(t *testing.T) {
 	require.ErrorIs(t, err, devserver.ErrNotInstalled)
 	require.ErrorContains(t, err, "apt-get install clickhouse-server")
 	require.ErrorContains(t, err, "make run")
+}
+
+func TestStartServerExits(t *testing.T) {
+	// A stand-in for clickhouse-server that fails the way a bad config does.
+	bin := filepath.Join(t.TempDir(), "clickhouse-server")
+	script := "#!/bin/sh\necho 'DB::Exception: There is no profile default' >&2\nexit 70\n"
+	require.NoError(t, os.WriteFile(bin, []byte(script), 0o755))
+
+	_, err := devserver.Start(context.Background(), devserver.Config{Dir: t.TempDir(), Binary: bin}, nil)
+	require.ErrorContains(t, err, "start clickhouse-server: server exited during startup")
+	require.ErrorContains(t, err, "There is no profile default", "error carries the log tail")
 }
 
 func TestStartNoDir(t *testing.T) {
