@@ -18,9 +18,11 @@ test-short:
 
 ## test: start local ClickHouse and Kafka (reusing running ones), vet, run
 ## every test with -race against them, then stop what this run started,
-## keeping the tests' exit status.
+## keeping the tests' exit status. Prints one line per top-level test (full
+## log in .cache/test.log).
 test:
-	$(LOCAL)/with-servers.sh bash -c '$(GO) vet ./... && $(GO) test -race -count=1 ./...'
+	mkdir -p .cache
+	$(LOCAL)/with-servers.sh bash -o pipefail -c '$(GO) vet ./... && $(GO) test -race -count=1 -timeout 20m -v ./... 2>&1 | tee .cache/test.log | awk -f $(LOCAL)/test-summary.awk'
 
 ## run: `cairn dev`, which starts its own ClickHouse (installed if missing)
 run:
