@@ -24,10 +24,12 @@ test:
 	mkdir -p .cache
 	$(LOCAL)/with-servers.sh bash -o pipefail -c '$(GO) vet ./... && $(GO) test -race -count=1 -timeout 20m -v ./... 2>&1 | tee .cache/test.log | awk -f $(LOCAL)/test-summary.awk'
 
-## run: `cairn dev`, which starts its own ClickHouse (installed if missing)
-run:
+## run: `cairn dev`, which starts its own ClickHouse (installed if missing).
+## The binary runs in make's place, so Ctrl-C reaches it alone and it
+## exits 0 after its ordered shutdown. ARGS passes flags: make run ARGS=-h
+run: build
 	$(LOCAL)/install.sh clickhouse
-	$(GO) run ./cmd/cairn dev
+	exec bin/cairn dev $(ARGS)
 
 ## up / down: local ClickHouse and Kafka for a shell;
 ## use with eval "$$(deploy/local/up.sh)" to get the CAIRN_TEST_* variables
