@@ -17,8 +17,9 @@ type Client struct {
 	db      string // validated identifier, safe in SQL as is
 	version Version
 	feat    features
-	cache   *seriesCache
-	batches sync.Pool // of *writeBatch
+	cache   *seriesCache // (tenant, series, day) in the series tables
+	streams *seriesCache // (tenant, stream, day) in the log stream tables
+	batches sync.Pool    // of *writeBatch
 	logger  *slog.Logger
 }
 
@@ -45,10 +46,11 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Client, error)
 		return nil, fmt.Errorf("open ClickHouse %s: %w", cfg.Addr, err)
 	}
 	c := &Client{
-		conn:   conn,
-		db:     cfg.Database,
-		cache:  newSeriesCache(cfg.SeriesCacheSize),
-		logger: logger.With("component", "store"),
+		conn:    conn,
+		db:      cfg.Database,
+		cache:   newSeriesCache(cfg.SeriesCacheSize),
+		streams: newSeriesCache(cfg.SeriesCacheSize),
+		logger:  logger.With("component", "store"),
 	}
 	if err := c.init(ctx); err != nil {
 		_ = conn.Close()

@@ -25,8 +25,9 @@ type Config struct {
 	Compression  bool          // LZ4 on the wire
 
 	// SeriesCacheSize bounds the writer's memory of (tenant, series, day)
-	// triples already in the series tables. A miss costs a few redundant
-	// rows, never correctness.
+	// triples already in the series tables, and separately of (tenant,
+	// stream, day) triples in the log stream tables. A miss costs a few
+	// redundant rows, never correctness.
 	SeriesCacheSize int
 }
 

@@ -9,7 +9,9 @@
 // Out: query's Prometheus storage.Queryable calls [Client.SelectSeries] to
 // resolve matchers to series, then [Client.ReadSamples] for their samples;
 // the /labels and /label/<name>/values APIs call [Client.LabelNames] and
-// [Client.LabelValues]. cmd/cairn calls [Open] and [Client.Migrate], and
+// [Client.LabelValues]. Logs go in through [Client.WriteLogs] and out
+// through [Client.SelectStreams], [Client.ReadLogs], [Client.CountLogs],
+// [Client.LogLabelNames] and [Client.LogLabelValues]. cmd/cairn calls [Open] and [Client.Migrate], and
 // prints [DDL] for `cairn migrate -dry-run`.
 //
 // store imports no other Cairn package; ingest, query, alerting and
@@ -85,9 +87,52 @@
 //
 // schema_migrations records the migrations applied (see Migrations below).
 //
-// Later signals get their own tables in the same database, named signal
-// first (log_records, log_streams, build_events, alert_events); the metrics
-// tables keep the Prometheus terms samples and series.
+// The other signals have their own tables in the same database, named
+// signal first (log_records, log_streams, log_labels, build_events,
+// alert_states); the metrics tables keep the Prometheus terms samples and
+// series. Every table's sort key starts with the tenant, and every table
+// is partitioned by UTC day.
+//
+// # Logs
+//
+// A log stream is a tenant plus a label set (Loki's stream labels), with
+// the same fingerprint function as a series. log_records holds every
+// entry:
+//
+//	tenant String, fingerprint UInt64, timestamp Int64 (ns), line String,
+//	metadata_names Array(String), metadata_values Array(String)
+//	PARTITION BY toDate(intDiv(timestamp, 86400000000000))
+//	ORDER BY (tenant, fingerprint, timestamp, cityHash64(line))
+//
+// The sort key puts a stream's entries together, in time order, rather
+// than sorting all of a tenant's entries by time as (tenant, timestamp)
+// would. Every LogQL query has a stream selector, so a read names its
+// streams and reads only their granules within the time range, however
+// many other streams were busy then; and a stream's lines resemble one
+// another, so they compress better side by side. The cost falls on
+// selectors that match many streams with a small limit: ClickHouse reads
+// the matching streams' whole range and keeps the newest (or oldest)
+// rows, where a time-first key could stop early. The line's hash ends the
+// key so that ReplacingMergeTree collapses exact duplicates — same
+// stream, timestamp and line, as Loki deduplicates — and keeps two
+// different lines at one timestamp. Structured metadata (Loki's, or OTLP
+// attributes that are not stream labels) are parallel name-sorted arrays
+// on the entry; they are not part of its identity. A level or severity
+// has no column of its own: it is a stream label or metadata, wherever
+// the source put it, and LogQL reads it from there.
+//
+// log_streams is to streams what series is to series — one row per
+// stream per day with its labels as arrays, ORDER BY (tenant,
+// fingerprint, date) — and log_labels is its label index, shaped exactly
+// like series_labels. Stream labels have no metric name, so log_streams
+// has no such column and its key leads with the fingerprint, which is how
+// stream resolution reads it.
+//
+// On modern servers log_records also has an n-gram bloom filter index on
+// line (ngrambf_v1 of 4-grams, 64 KiB per 8192 rows), which lets |= and
+// |~ filters with a literal of four or more bytes skip granules that
+// cannot contain it. Line filters are written as LIKE and match, the
+// forms the index serves; position() would not use it.
 //
 // # Writing
 //
@@ -110,6 +155,12 @@
 // Timestamps before 1970 or after 2105 (the Date range 18.16 handles,
 // [MinTime] to [MaxTime]) are dropped with a warning.
 //
+// WriteLogs works the same way for log entries: log_streams and
+// log_labels rows for (tenant, stream, day) triples this Client has not
+// written (a second cache of the same size), then the entries, one INSERT
+// per table. Consecutive entries of one stream share a fingerprint
+// computation. Entries outside [MinLogTime, MaxLogTime] are dropped.
+//
 // # Duplicates
 //
 // Kafka delivers at least once, so the same batch may be written twice.
@@ -123,7 +174,10 @@
 //   - ReplacingMergeTree collapses rows with equal sort keys when parts
 //     merge, eventually.
 //   - Every read deduplicates: LIMIT 1 BY fingerprint, timestamp on
-//     samples, LIMIT 1 BY fingerprint on series, DISTINCT on labels.
+//     samples, LIMIT 1 BY fingerprint on series and streams, DISTINCT on
+//     labels, LIMIT 1 BY fingerprint, timestamp, line on log entries
+//     (before the query's LIMIT), and GROUP BY fingerprint, timestamp,
+//     cityHash64(line) before counting them.
 //
 // Correctness rests on the last alone.
 //
@@ -161,6 +215,27 @@
 // With matchers, both read the matching rows of the series table as
 // SelectSeries does and take names or values from their arrays.
 //
+// SelectStreams, LogLabelNames and LogLabelValues read log_streams and
+// log_labels the way the metrics methods read series and series_labels,
+// with one difference: any matcher that does not match the empty string
+// can be resolved through log_labels, an equality or set as a point
+// lookup, a regexp (app=~"api-.*") or app!="" as a scan of that one
+// label's values, and LogQL demands such a matcher in every selector. So
+// log_streams is always read by fingerprint, through PREWHERE
+// fingerprint IN (…).
+//
+// ReadLogs resolves the selector with SelectStreams, then reads
+// log_records by (tenant, fingerprint IN (…), timestamp range) with the
+// line filters in the WHERE clause, ordered by timestamp (descending for
+// Backward) and limited in ClickHouse, 4000 streams per query; results of
+// several queries are merged and limited again. Line filters: |= is
+// LIKE '%…%' with %, _ and \ escaped, != its negation, |~ is
+// match(line, '(?-s:…)') — unanchored, "." not matching newlines, as in
+// Loki — and !~ its negation. CountLogs reads the same rows without
+// returning lines: entries and bytes per stream and step bucket
+// (intDiv on the timestamp), for count_over_time, bytes_over_time, rate,
+// log volume and index stats.
+//
 // # Server versions
 //
 // ClickHouse 18.16 (Debian's package) and current releases are both
@@ -170,11 +245,12 @@
 //   - baseline, for servers before 23.8: the tables above with plain types
 //     and LZ4. Valid on 18.16 and every later release.
 //   - modern, from 23.8, the oldest LTS production users run: the same
-//     columns and keys, plus LowCardinality for the series tables' tenant,
-//     metric_name and label names, codecs (DoubleDelta+ZSTD on timestamps, Gorilla+ZSTD on
-//     values, Delta+ZSTD on fingerprints, ZSTD on label values), and
-//     non_replicated_deduplication_window. Inserts then carry
-//     insert_deduplication_token.
+//     columns and keys, plus LowCardinality for the index tables' tenant,
+//     metric_name and label names, codecs (DoubleDelta+ZSTD on sample
+//     timestamps, Delta+ZSTD on log timestamps and fingerprints,
+//     Gorilla+ZSTD on values, ZSTD on lines and label values), the n-gram
+//     index on log lines, and non_replicated_deduplication_window.
+//     Inserts then carry insert_deduplication_token.
 //
 // Both flavours have the same column names and meanings, so every query
 // is the same SQL on both; queries use only functions 18.16 has. Tables

@@ -65,3 +65,24 @@ func decodeValue(v float64, flags uint8) float64 {
 	}
 	return v
 }
+
+// LogEntry is one log line of one stream of one tenant, as ingest hands it
+// to the store and as ReadLogs returns it.
+type LogEntry struct {
+	Tenant string
+	// Stream labels identify the stream; its fingerprint is
+	// Fingerprint(Stream). Loki's stream labels, OTLP's resource
+	// attributes that ingest promotes.
+	Stream labels.Labels
+	T      int64 // nanoseconds since the Unix epoch
+	Line   string
+	// Metadata is per-line data that is not part of the stream's
+	// identity: Loki's structured metadata, OTLP attributes left over.
+	Metadata labels.Labels
+}
+
+// StreamRef names a stored log stream: its fingerprint and its labels.
+type StreamRef struct {
+	Fingerprint uint64
+	Labels      labels.Labels
+}

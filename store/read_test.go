@@ -32,5 +32,31 @@ func TestQueries(t *testing.T) {
 	add("LabelValues", c.labelValuesSQL("t", "job", week, nil))
 	add("LabelValues of __name__ with matchers", c.labelValuesSQL("t", "__name__", week, []*labels.Matcher{eq("job", "api")}))
 	add("LabelValues with matchers", c.labelValuesSQL("t", "instance", oneDay, []*labels.Matcher{eq("__name__", "up"), eq("job", "api")}))
+	addLogQueries(t, c, add)
 	golden(t, "queries.sql", b.String())
+}
+
+// addLogQueries adds the read shapes of the log tables.
+func addLogQueries(t *testing.T, c *Client, add func(name, query string)) {
+	eq := func(n, v string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchEqual, n, v) }
+	re := func(n, v string) *labels.Matcher { return labels.MustNewMatcher(labels.MatchRegexp, n, v) }
+	oneDay := dayRange{first: 19675, last: 19675}
+	week := dayRange{first: 19675, last: 19681}
+	const start, end = 1699920000000000000, 1700006399999999999
+	add("SelectStreams {app=\"api\", env=~\"prod|staging\"}: label index first",
+		c.selectStreamsSQL("t", oneDay, []*labels.Matcher{eq("app", "api"), re("env", "prod|staging")}))
+	add("SelectStreams {app=~\"api-.*\"}: label index range of one label",
+		c.selectStreamsSQL("t", week, []*labels.Matcher{re("app", "api-.*")}))
+	filters, err := lineFiltersSQL([]LineFilter{{LineContains, "error"}, {LineNotContains, "timeout"}, {LineMatches, "(?i)status=5.."}, {LineNotMatches, "health"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	add("ReadLogs backward, limit 100, |= \"error\" != \"timeout\" |~ \"(?i)status=5..\" !~ \"health\"",
+		c.readLogsSQL("t", []uint64{1, 2}, start, end, filters, Backward, 100))
+	add("ReadLogs forward, no limit", c.readLogsSQL("t", []uint64{1}, start, end, "", Forward, 0))
+	add("CountLogs, step 1m", c.countLogsSQL("t", []uint64{1, 2}, start, end, 60_000_000_000, filters))
+	add("LogLabelNames", c.logLabelNamesSQL("t", week, nil))
+	add("LogLabelNames with matchers", c.logLabelNamesSQL("t", week, []*labels.Matcher{eq("app", "api")}))
+	add("LogLabelValues", c.logLabelValuesSQL("t", "env", week, nil))
+	add("LogLabelValues with matchers", c.logLabelValuesSQL("t", "env", week, []*labels.Matcher{eq("app", "api")}))
 }

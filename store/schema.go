@@ -25,7 +25,14 @@ type migration struct {
 func migrations() []migration {
 	return []migration{
 		{version: 1, name: "metrics", ddl: metricsDDL},
+		{version: 2, name: "logs", ddl: logsDDL},
 	}
+}
+
+// latestMigration is the number of the last migration this binary knows.
+func latestMigration() int {
+	ms := migrations()
+	return ms[len(ms)-1].version
 }
 
 // DDL returns every statement that creates database and the schema of the
@@ -120,20 +127,7 @@ PARTITION BY date
 ORDER BY (tenant, metric_name, fingerprint, date)
 ` + f.tableSettings()
 
-	seriesLabels := `CREATE TABLE IF NOT EXISTS ` + db + `.series_labels
-(
-    tenant      ` + f.lowCard("String") + `,
-    date        Date,
-    name        ` + f.lowCard("String") + `,
-    value       String` + f.codec("ZSTD(1)") + `,
-    fingerprint UInt64` + f.codec("Delta, ZSTD(1)") + `
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY date
-ORDER BY (tenant, name, value, fingerprint, date)
-` + f.tableSettings()
-
-	return []string{samples, series, seriesLabels}
+	return []string{samples, series, labelIndexDDL(f, db, "series_labels")}
 }
 
 // Migrate brings the database's schema up to the latest migration this
@@ -149,7 +143,7 @@ func (c *Client) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate %s: %w", c.db, err)
 	}
 	ms := migrations()
-	if latest := ms[len(ms)-1].version; current > latest {
+	if latest := latestMigration(); current > latest {
 		return fmt.Errorf("migrate %s: database records migration %d, this binary knows migrations up to %d; upgrade Cairn: %w",
 			c.db, current, latest, ErrSchemaTooNew)
 	}

@@ -75,7 +75,12 @@ func labelExpr(name string) string {
 // too. Regular expressions are fully anchored and, as in Prometheus, let
 // "." match a newline; ClickHouse's match uses RE2, as Go does.
 func matcherSQL(m *labels.Matcher) string {
-	expr := labelExpr(m.Name)
+	return matchSQL(labelExpr(m.Name), m)
+}
+
+// matchSQL translates m into a condition on the SQL expression expr, which
+// holds the label's value.
+func matchSQL(expr string, m *labels.Matcher) string {
 	switch m.Type {
 	case labels.MatchEqual:
 		return expr + " = " + quoteString(m.Value)

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -64,7 +65,7 @@ func TestMigrate(t *testing.T) {
 	require.NoError(t, c.Migrate(ctx), "second run")
 	v, err := c.SchemaVersion(ctx)
 	require.NoError(t, err)
-	require.Equal(t, 1, v)
+	require.Equal(t, store.LatestMigration(), v)
 
 	// A newer Cairn migrated the database further.
 	require.NoError(t, c.RecordMigrationForTest(ctx, 99))
@@ -73,7 +74,7 @@ func TestMigrate(t *testing.T) {
 	defer old.Close()
 	err = old.Migrate(ctx)
 	require.ErrorIs(t, err, store.ErrSchemaTooNew)
-	require.ErrorContains(t, err, "database records migration 99, this binary knows migrations up to 1")
+	require.ErrorContains(t, err, fmt.Sprintf("database records migration 99, this binary knows migrations up to %d", store.LatestMigration()))
 }
 
 func TestOpenUnreachable(t *testing.T) {

@@ -80,8 +80,7 @@ func (c *Client) writeChunk(ctx context.Context, series []Series, token string) 
 			b.series.tenant, b.series.date, b.series.fp, b.series.name, b.series.labelNames, b.series.labelValues); err != nil {
 			return err
 		}
-		if err := c.insert(ctx, "series_labels", "tenant, date, name, value, fingerprint", token,
-			b.index.tenant, b.index.date, b.index.name, b.index.value, b.index.fp); err != nil {
+		if err := c.insertIndex(ctx, "series_labels", token, &b.index); err != nil {
 			return err
 		}
 		c.cache.add(b.keys)
@@ -140,11 +139,7 @@ type writeBatch struct {
 		labelNames  [][]string
 		labelValues [][]string
 	}
-	index struct {
-		tenant, name, value []string
-		date                []time.Time
-		fp                  []uint64
-	}
+	index   indexRows
 	keys    []seriesKey            // series rows in this batch
 	seen    map[seriesKey]struct{} // keys, for series repeated in a batch
 	days    []int64                // scratch: days of one series
@@ -163,7 +158,7 @@ func (b *writeBatch) reset() {
 		labelNames  [][]string
 		labelValues [][]string
 	}{}
-	b.index.tenant, b.index.name, b.index.value, b.index.date, b.index.fp = nil, nil, nil, nil, nil
+	b.index = indexRows{}
 	b.keys = b.keys[:0]
 	clear(b.seen)
 	b.dropped = 0
@@ -224,17 +219,36 @@ func (b *writeBatch) addSeries(k seriesKey, ls labels.Labels, names, values []st
 	sr.name = append(sr.name, ls.Get(labels.MetricName))
 	sr.labelNames = append(sr.labelNames, names)
 	sr.labelValues = append(sr.labelValues, values)
-	ix := &b.index
+	b.index.add(k.tenant, date, k.fp, ls)
+}
+
+// indexRows are the columns of rows for a label index table
+// (series_labels, log_labels): one per label of a series or stream.
+type indexRows struct {
+	tenant, name, value []string
+	date                []time.Time
+	fp                  []uint64
+}
+
+// add adds a row for each label of ls with a value: a label with no value
+// is no label.
+func (ix *indexRows) add(tenant string, date time.Time, fp uint64, ls labels.Labels) {
 	ls.Range(func(l labels.Label) {
 		if l.Value == "" {
-			return // a label with no value is no label
+			return
 		}
-		ix.tenant = append(ix.tenant, k.tenant)
+		ix.tenant = append(ix.tenant, tenant)
 		ix.date = append(ix.date, date)
 		ix.name = append(ix.name, l.Name)
 		ix.value = append(ix.value, l.Value)
-		ix.fp = append(ix.fp, k.fp)
+		ix.fp = append(ix.fp, fp)
 	})
+}
+
+// insertIndex inserts index rows into table.
+func (c *Client) insertIndex(ctx context.Context, table, token string, ix *indexRows) error {
+	return c.insert(ctx, table, "tenant, date, name, value, fingerprint", token,
+		ix.tenant, ix.date, ix.name, ix.value, ix.fp)
 }
 
 // splitLabels returns the labels other than the metric name as parallel,

@@ -49,3 +49,43 @@ ENGINE = ReplacingMergeTree
 PARTITION BY date
 ORDER BY (tenant, name, value, fingerprint, date)
 SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.log_records
+(
+    tenant          String,
+    fingerprint     UInt64,
+    timestamp       Int64,
+    line            String,
+    metadata_names  Array(String),
+    metadata_values Array(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000000000))
+ORDER BY (tenant, fingerprint, timestamp, cityHash64(line))
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.log_streams
+(
+    tenant       String,
+    date         Date,
+    fingerprint  UInt64,
+    label_names  Array(String),
+    label_values Array(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, fingerprint, date)
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.log_labels
+(
+    tenant      String,
+    date        Date,
+    name        String,
+    value       String,
+    fingerprint UInt64
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, name, value, fingerprint, date)
+SETTINGS index_granularity = 8192;

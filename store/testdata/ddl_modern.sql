@@ -49,3 +49,44 @@ ENGINE = ReplacingMergeTree
 PARTITION BY date
 ORDER BY (tenant, name, value, fingerprint, date)
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.log_records
+(
+    tenant          String,
+    fingerprint     UInt64 CODEC(Delta, ZSTD(1)),
+    timestamp       Int64 CODEC(Delta, ZSTD(1)),
+    line            String CODEC(ZSTD(1)),
+    metadata_names  Array(String) CODEC(ZSTD(1)),
+    metadata_values Array(String) CODEC(ZSTD(1)),
+    INDEX line_ngrams line TYPE ngrambf_v1(4, 65536, 2, 0) GRANULARITY 1
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000000000))
+ORDER BY (tenant, fingerprint, timestamp, cityHash64(line))
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.log_streams
+(
+    tenant       LowCardinality(String),
+    date         Date,
+    fingerprint  UInt64,
+    label_names  Array(LowCardinality(String)),
+    label_values Array(String) CODEC(ZSTD(1))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, fingerprint, date)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.log_labels
+(
+    tenant      LowCardinality(String),
+    date        Date,
+    name        LowCardinality(String),
+    value       String CODEC(ZSTD(1)),
+    fingerprint UInt64 CODEC(Delta, ZSTD(1))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, name, value, fingerprint, date)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;

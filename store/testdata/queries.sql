@@ -25,3 +25,30 @@ SELECT DISTINCT metric_name AS v FROM cairn.series PREWHERE fingerprint IN (SELE
 -- LabelValues with matchers
 SELECT DISTINCT label_values[indexOf(label_names, 'instance')] AS v FROM cairn.series WHERE tenant = 't' AND date = toDate('2023-11-14') AND metric_name = 'up' AND label_values[indexOf(label_names, 'job')] = 'api' AND label_values[indexOf(label_names, 'instance')] != '' ORDER BY v;
 
+-- SelectStreams {app="api", env=~"prod|staging"}: label index first
+SELECT fingerprint, label_names, label_values FROM cairn.log_streams PREWHERE fingerprint IN (SELECT fingerprint FROM cairn.log_labels WHERE tenant = 't' AND date = toDate('2023-11-14') AND name = 'app' AND value = 'api') WHERE tenant = 't' AND date = toDate('2023-11-14') AND label_values[indexOf(label_names, 'app')] = 'api' AND label_values[indexOf(label_names, 'env')] IN ('prod', 'staging') LIMIT 1 BY fingerprint;
+
+-- SelectStreams {app=~"api-.*"}: label index range of one label
+SELECT fingerprint, label_names, label_values FROM cairn.log_streams PREWHERE fingerprint IN (SELECT fingerprint FROM cairn.log_labels WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND name = 'app' AND match(value, '^(?s:api-.*)$')) WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND match(label_values[indexOf(label_names, 'app')], '^(?s:api-.*)$') LIMIT 1 BY fingerprint;
+
+-- ReadLogs backward, limit 100, |= "error" != "timeout" |~ "(?i)status=5.." !~ "health"
+SELECT fingerprint, timestamp, line, metadata_names, metadata_values FROM cairn.log_records WHERE tenant = 't' AND fingerprint IN (1, 2) AND timestamp >= 1699920000000000000 AND timestamp <= 1700006399999999999 AND line LIKE '%error%' AND NOT (line LIKE '%timeout%') AND match(line, '(?-s:(?i)status=5..)') AND NOT (match(line, '(?-s:health)')) ORDER BY timestamp DESC, fingerprint, line LIMIT 1 BY fingerprint, timestamp, line LIMIT 100;
+
+-- ReadLogs forward, no limit
+SELECT fingerprint, timestamp, line, metadata_names, metadata_values FROM cairn.log_records WHERE tenant = 't' AND fingerprint IN (1) AND timestamp >= 1699920000000000000 AND timestamp <= 1700006399999999999 ORDER BY timestamp, fingerprint, line LIMIT 1 BY fingerprint, timestamp, line;
+
+-- CountLogs, step 1m
+SELECT fingerprint, t, count(), toUInt64(sum(bytes)) FROM (SELECT fingerprint, toInt64(intDiv(timestamp + 0, 60000000000) * 60000000000 + 59999999999) AS t, any(length(line)) AS bytes FROM cairn.log_records WHERE tenant = 't' AND fingerprint IN (1, 2) AND timestamp >= 1699920000000000000 AND timestamp <= 1700006399999999999 AND line LIKE '%error%' AND NOT (line LIKE '%timeout%') AND match(line, '(?-s:(?i)status=5..)') AND NOT (match(line, '(?-s:health)')) GROUP BY fingerprint, timestamp, cityHash64(line)) GROUP BY fingerprint, t ORDER BY fingerprint, t;
+
+-- LogLabelNames
+SELECT DISTINCT name FROM cairn.log_labels WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') ORDER BY name;
+
+-- LogLabelNames with matchers
+SELECT DISTINCT arrayJoin(arrayFilter((n, v) -> v != '', label_names, label_values)) AS n FROM cairn.log_streams PREWHERE fingerprint IN (SELECT fingerprint FROM cairn.log_labels WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND name = 'app' AND value = 'api') WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND label_values[indexOf(label_names, 'app')] = 'api' ORDER BY n;
+
+-- LogLabelValues
+SELECT DISTINCT value FROM cairn.log_labels WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND name = 'env' ORDER BY value;
+
+-- LogLabelValues with matchers
+SELECT DISTINCT label_values[indexOf(label_names, 'env')] AS v FROM cairn.log_streams PREWHERE fingerprint IN (SELECT fingerprint FROM cairn.log_labels WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND name = 'app' AND value = 'api') WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND label_values[indexOf(label_names, 'app')] = 'api' AND label_values[indexOf(label_names, 'env')] != '' ORDER BY v;
+

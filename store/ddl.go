@@ -1,0 +1,68 @@
+package store
+
+// The tables of migrations 2 and later; metricsDDL (schema.go) holds
+// migration 1. doc.go explains each table: its sort key, partitions and
+// what reads it.
+
+// logsDDL creates the log tables: records, the stream index (one row per
+// stream per day) and the label index. log_records.tenant and the
+// metadata names stay plain Strings even on modern servers, for the same
+// reason as samples.tenant: they are on the hot insert path, and sorted
+// or repeated they compress to little anyway.
+func logsDDL(f features, db string) []string {
+	records := `CREATE TABLE IF NOT EXISTS ` + db + `.log_records
+(
+    tenant          String,
+    fingerprint     UInt64` + f.codec("Delta, ZSTD(1)") + `,
+    timestamp       Int64` + f.codec("Delta, ZSTD(1)") + `,
+    line            String` + f.codec("ZSTD(1)") + `,
+    metadata_names  Array(String)` + f.codec("ZSTD(1)") + `,
+    metadata_values Array(String)` + f.codec("ZSTD(1)") + f.index(`
+    INDEX line_ngrams line TYPE ngrambf_v1(4, 65536, 2, 0) GRANULARITY 1`) + `
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000000000))
+ORDER BY (tenant, fingerprint, timestamp, cityHash64(line))
+` + f.tableSettings()
+
+	streams := `CREATE TABLE IF NOT EXISTS ` + db + `.log_streams
+(
+    tenant       ` + f.lowCard("String") + `,
+    date         Date,
+    fingerprint  UInt64,
+    label_names  Array(` + f.lowCard("String") + `),
+    label_values Array(String)` + f.codec("ZSTD(1)") + `
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, fingerprint, date)
+` + f.tableSettings()
+
+	return []string{records, streams, labelIndexDDL(f, db, "log_labels")}
+}
+
+// labelIndexDDL creates a label index table shaped like series_labels.
+func labelIndexDDL(f features, db, table string) string {
+	return `CREATE TABLE IF NOT EXISTS ` + db + `.` + table + `
+(
+    tenant      ` + f.lowCard("String") + `,
+    date        Date,
+    name        ` + f.lowCard("String") + `,
+    value       String` + f.codec("ZSTD(1)") + `,
+    fingerprint UInt64` + f.codec("Delta, ZSTD(1)") + `
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, name, value, fingerprint, date)
+` + f.tableSettings()
+}
+
+// index is a skip index declaration, the last item of a column list, on
+// modern servers; 18.16 has data skipping indexes only as an experimental
+// feature.
+func (f features) index(decl string) string {
+	if f.modern {
+		return "," + decl
+	}
+	return ""
+}
