@@ -3,9 +3,7 @@ package query
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -21,26 +19,17 @@ import (
 
 // floatOnlyScripts are the scripts of the pinned module's
 // promql/promqltest/testdata that load neither native histograms nor start
-// timestamps, which the store does not keep yet. The others fail only on
-// those evals.
+// timestamps, which the store does not keep yet.
 var floatOnlyScripts = []string{
 	"at_modifier", "collision", "duration_expression", "fill-modifier", "literals",
 	"name_label_dropping", "selectors", "staleness", "trig_functions", "type_and_unit",
 }
 
-// promqltestDir returns the directory of Prometheus' PromQL test scripts
-// in the module cache, for the prometheus version go.mod pins.
-func promqltestDir(t *testing.T) string {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/prometheus/prometheus").Output()
-	require.NoError(t, err, "locate the prometheus module")
-	return filepath.Join(strings.TrimSpace(string(out)), "promql", "promqltest", "testdata")
-}
-
-// TestPromQLSpec runs Prometheus' own PromQL test scripts, read from the
-// pinned module, with every query read through Queryable: the scripts
-// load samples into a Prometheus test TSDB, and tsdbReader serves them to
-// Queryable as the store would.
-func TestPromQLSpec(t *testing.T) {
+// TestPromQLSpecOverTSDB runs the float-only PromQL test scripts with every
+// query read through Queryable, without servers: the scripts load samples
+// into a Prometheus test TSDB, and tsdbReader serves them to Queryable as
+// the store would. TestPromQLSpec runs every script against the store.
+func TestPromQLSpecOverTSDB(t *testing.T) {
 	dir := promqltestDir(t)
 	engine := promqltest.NewTestEngine(t, false, 0, promqltest.DefaultMaxSamplesPerQuery)
 	for _, name := range floatOnlyScripts {
@@ -49,16 +38,16 @@ func TestPromQLSpec(t *testing.T) {
 			script, err := os.ReadFile(f)
 			require.NoError(t, err)
 			promqltest.RunTestWithStorage(t, string(script), engine, func(tb testing.TB) storage.Storage {
-				return specStorage{teststorage.New(tb)}
+				return tsdbStorage{teststorage.New(tb)}
 			})
 		})
 	}
 }
 
-// specStorage is a test TSDB whose queriers are ours.
-type specStorage struct{ storage.Storage }
+// tsdbStorage is a test TSDB whose queriers are ours.
+type tsdbStorage struct{ storage.Storage }
 
-func (s specStorage) Querier(mint, maxt int64) (storage.Querier, error) {
+func (s tsdbStorage) Querier(mint, maxt int64) (storage.Querier, error) {
 	return NewQueryable(tsdbReader{s.Storage}, tenant.Default).Querier(mint, maxt)
 }
 
