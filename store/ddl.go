@@ -66,3 +66,33 @@ func (f features) index(decl string) string {
 	}
 	return ""
 }
+
+// buildsDDL creates build_events. A run is one ID; ReplacingMergeTree
+// keeps the row with the highest version of each (tenant, id) in a
+// partition, and readers pick it across partitions.
+func buildsDDL(f features, db string) []string {
+	return []string{`CREATE TABLE IF NOT EXISTS ` + db + `.build_events
+(
+    tenant       ` + f.lowCard("String") + `,
+    id           String,
+    version      UInt64,
+    service      ` + f.lowCard("String") + `,
+    pipeline     ` + f.lowCard("String") + `,
+    kind         ` + f.lowCard("String") + `,
+    status       ` + f.lowCard("String") + `,
+    commit       String` + f.codec("ZSTD(1)") + `,
+    branch       ` + f.lowCard("String") + `,
+    environment  ` + f.lowCard("String") + `,
+    started_at   Int64` + f.codec("Delta, ZSTD(1)") + `,
+    finished_at  Int64` + f.codec("Delta, ZSTD(1)") + `,
+    commit_time  Int64` + f.codec("Delta, ZSTD(1)") + `,
+    url          String` + f.codec("ZSTD(1)") + `,
+    trigger      ` + f.lowCard("String") + `,
+    label_names  Array(` + f.lowCard("String") + `),
+    label_values Array(String)` + f.codec("ZSTD(1)") + `
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toDate(intDiv(started_at, 86400000))
+ORDER BY (tenant, id)
+` + f.tableSettings()}
+}

@@ -11,7 +11,8 @@
 // the /labels and /label/<name>/values APIs call [Client.LabelNames] and
 // [Client.LabelValues]. Logs go in through [Client.WriteLogs] and out
 // through [Client.SelectStreams], [Client.ReadLogs], [Client.CountLogs],
-// [Client.LogLabelNames] and [Client.LogLabelValues]. cmd/cairn calls [Open] and [Client.Migrate], and
+// [Client.LogLabelNames] and [Client.LogLabelValues]. CI/CD runs go in
+// through [Client.WriteBuilds] and out through [Client.ReadBuilds]. cmd/cairn calls [Open] and [Client.Migrate], and
 // prints [DDL] for `cairn migrate -dry-run`.
 //
 // store imports no other Cairn package; ingest, query, alerting and
@@ -133,6 +134,32 @@
 // |~ filters with a literal of four or more bytes skip granules that
 // cannot contain it. Line filters are written as LIKE and match, the
 // forms the index serves; position() would not use it.
+//
+// # Builds and deploys
+//
+// build_events holds the reported states of CI/CD runs, one row per
+// report:
+//
+//	tenant, id, version UInt64, service, pipeline, kind, status, commit,
+//	branch, environment, started_at/finished_at/commit_time Int64 (ms),
+//	url, trigger, label_names/label_values Array(String)
+//	ENGINE = ReplacingMergeTree(version)
+//	PARTITION BY toDate(intDiv(started_at, 86400000))
+//	ORDER BY (tenant, id)
+//
+// A run reports several times (queued, running, finished) and a webhook
+// may come twice; id (provider, run, attempt) names the run, and the
+// highest version is its current state. The sort key is the identity, so
+// merges keep one row per run and version; the version defaults to
+// max(started_at, finished_at), so a finished report beats a running one
+// in whatever order they arrive. Partitions are days of the start, for
+// retention. ReadBuilds picks the latest version of every run with a
+// version in the time range (looked up by id, the sort key, so versions
+// in other partitions count too), then applies the filters to that
+// version, then sorts newest first and limits: a run once "running",
+// now "failure", is found by status "failure" only. The table is small
+// (thousands of rows a day at most), so reading the tenant's id column
+// for the lookup is cheap.
 //
 // # Writing
 //

@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"math"
-	"slices"
-	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -40,11 +37,7 @@ func validLogTime(t int64) bool { return t >= MinLogTime && t <= MaxLogTime }
 func (c *Client) WriteLogs(ctx context.Context, entries []LogEntry, token string) error {
 	chunks := splitLogsByDays(entries, maxDaysPerInsert)
 	for i, chunk := range chunks {
-		tok := token
-		if len(chunks) > 1 && token != "" {
-			tok = token + "/" + strconv.Itoa(i)
-		}
-		if err := c.writeLogChunk(ctx, chunk, tok); err != nil {
+		if err := c.writeLogChunk(ctx, chunk, chunkToken(token, i, len(chunks))); err != nil {
 			return err
 		}
 	}
@@ -165,36 +158,10 @@ func labelArrays(ls labels.Labels) (names, values []string) {
 	return names, values
 }
 
-// splitLogsByDays splits a batch whose entries span more than limit days
-// into batches that each span at most limit, in time order, keeping the
-// entries' order within each. Like splitByDays, the split depends only on
-// the batch, so a redelivered batch gets the same derived tokens.
+// splitLogsByDays splits a batch of entries that span more than limit
+// days (see splitByDay).
 func splitLogsByDays(entries []LogEntry, limit int64) [][]LogEntry {
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, e := range entries {
-		if validLogTime(e.T) {
-			lo, hi = min(lo, logDayOf(e.T)), max(hi, logDayOf(e.T))
-		}
-	}
-	if hi-lo < limit {
-		return [][]LogEntry{entries}
-	}
-	chunks := make(map[int64][]LogEntry)
-	for _, e := range entries {
-		var w int64 // entries out of range are dropped wherever they go
-		if validLogTime(e.T) {
-			w = (logDayOf(e.T) - lo) / limit
-		}
-		chunks[w] = append(chunks[w], e)
-	}
-	ws := make([]int64, 0, len(chunks))
-	for w := range chunks {
-		ws = append(ws, w)
-	}
-	slices.Sort(ws)
-	out := make([][]LogEntry, 0, len(ws))
-	for _, w := range ws {
-		out = append(out, chunks[w])
-	}
-	return out
+	return splitByDay(entries, limit, func(e LogEntry) (int64, bool) {
+		return logDayOf(e.T), validLogTime(e.T)
+	})
 }

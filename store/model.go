@@ -86,3 +86,46 @@ type StreamRef struct {
 	Fingerprint uint64
 	Labels      labels.Labels
 }
+
+// Build and deploy kinds, the values of BuildEvent.Kind that DORA reads.
+const (
+	KindBuild  = "build"
+	KindDeploy = "deploy"
+)
+
+// Common values of BuildEvent.Status; providers' other statuses are
+// stored as given.
+const (
+	StatusRunning   = "running"
+	StatusSuccess   = "success"
+	StatusFailure   = "failure"
+	StatusCancelled = "cancelled"
+)
+
+// BuildEvent is the state of one CI/CD run — a build or a deployment —
+// as one webhook or API call reported it. A run reports several times
+// (queued, running, finished); events with the same ID are versions of
+// one run, and readers see only the one with the highest Version.
+type BuildEvent struct {
+	Tenant string
+	// ID names the run across its events, and a re-run apart from the
+	// first: provider, run ID and attempt, such as "github/1234567/2".
+	ID string
+	// Version orders the events of one ID, the highest winning; ingest
+	// uses the event's update time or its Kafka offset (one run keeps to
+	// one partition). 0 means max(StartedAt, FinishedAt).
+	Version     uint64
+	Service     string
+	Pipeline    string
+	Kind        string // KindBuild or KindDeploy
+	Status      string // StatusSuccess, StatusFailure, …
+	Commit      string
+	Branch      string
+	Environment string
+	StartedAt   int64 // ms since the Unix epoch; 0 means FinishedAt
+	FinishedAt  int64 // ms; 0 while the run is not finished
+	CommitTime  int64 // ms of the commit, for lead time; 0 if unknown
+	URL         string
+	Trigger     string        // what started the run: push, schedule, manual, …
+	Labels      labels.Labels // anything else worth keeping
+}

@@ -33,6 +33,9 @@ func TestQueries(t *testing.T) {
 	add("LabelValues of __name__ with matchers", c.labelValuesSQL("t", "__name__", week, []*labels.Matcher{eq("job", "api")}))
 	add("LabelValues with matchers", c.labelValuesSQL("t", "instance", oneDay, []*labels.Matcher{eq("__name__", "up"), eq("job", "api")}))
 	addLogQueries(t, c, add)
+	add("ReadBuilds all of a week", c.readBuildsSQL(BuildQuery{Tenant: "t", From: 1699920000000, To: 1700524799999}))
+	add("ReadBuilds service=api kind=deploy status=success, limit 50", c.readBuildsSQL(BuildQuery{Tenant: "t",
+		Service: "api", Kind: KindDeploy, Status: StatusSuccess, From: 1699920000000, To: 1700524799999, Limit: 50}))
 	golden(t, "queries.sql", b.String())
 }
 

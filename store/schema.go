@@ -26,6 +26,7 @@ func migrations() []migration {
 	return []migration{
 		{version: 1, name: "metrics", ddl: metricsDDL},
 		{version: 2, name: "logs", ddl: logsDDL},
+		{version: 3, name: "builds", ddl: buildsDDL},
 	}
 }
 

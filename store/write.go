@@ -50,11 +50,7 @@ func dayOf(t int64) int64 { return t / msPerDay }
 func (c *Client) WriteSeries(ctx context.Context, series []Series, token string) error {
 	chunks := splitByDays(series, maxDaysPerInsert)
 	for i, chunk := range chunks {
-		tok := token
-		if len(chunks) > 1 && token != "" {
-			tok = token + "/" + strconv.Itoa(i)
-		}
-		if err := c.writeChunk(ctx, chunk, tok); err != nil {
+		if err := c.writeChunk(ctx, chunk, chunkToken(token, i, len(chunks))); err != nil {
 			return err
 		}
 	}
@@ -308,4 +304,49 @@ func splitByDays(series []Series, limit int64) [][]Series {
 		out = append(out, chunks[w])
 	}
 	return out
+}
+
+// splitByDay splits a batch of rows whose days span more than limit into
+// batches that each span at most limit, in time order, keeping the rows'
+// order within each. day returns a row's day and whether the row is
+// storable; rows that are not go anywhere, since the writer drops them.
+// Like splitByDays, the split depends only on the batch, so a redelivered
+// batch gets the same derived tokens.
+func splitByDay[T any](rows []T, limit int64, day func(T) (int64, bool)) [][]T {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, r := range rows {
+		if d, ok := day(r); ok {
+			lo, hi = min(lo, d), max(hi, d)
+		}
+	}
+	if hi-lo < limit {
+		return [][]T{rows}
+	}
+	chunks := make(map[int64][]T)
+	for _, r := range rows {
+		var w int64
+		if d, ok := day(r); ok {
+			w = (d - lo) / limit
+		}
+		chunks[w] = append(chunks[w], r)
+	}
+	ws := make([]int64, 0, len(chunks))
+	for w := range chunks {
+		ws = append(ws, w)
+	}
+	slices.Sort(ws)
+	out := make([][]T, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, chunks[w])
+	}
+	return out
+}
+
+// chunkToken is the deduplication token of chunk i of n of a batch with
+// token: the token itself for a whole batch.
+func chunkToken(token string, i, n int) string {
+	if n <= 1 || token == "" {
+		return token
+	}
+	return token + "/" + strconv.Itoa(i)
 }

@@ -89,3 +89,28 @@ ENGINE = ReplacingMergeTree
 PARTITION BY date
 ORDER BY (tenant, name, value, fingerprint, date)
 SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.build_events
+(
+    tenant       String,
+    id           String,
+    version      UInt64,
+    service      String,
+    pipeline     String,
+    kind         String,
+    status       String,
+    commit       String,
+    branch       String,
+    environment  String,
+    started_at   Int64,
+    finished_at  Int64,
+    commit_time  Int64,
+    url          String,
+    trigger      String,
+    label_names  Array(String),
+    label_values Array(String)
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toDate(intDiv(started_at, 86400000))
+ORDER BY (tenant, id)
+SETTINGS index_granularity = 8192;

@@ -90,3 +90,28 @@ ENGINE = ReplacingMergeTree
 PARTITION BY date
 ORDER BY (tenant, name, value, fingerprint, date)
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.build_events
+(
+    tenant       LowCardinality(String),
+    id           String,
+    version      UInt64,
+    service      LowCardinality(String),
+    pipeline     LowCardinality(String),
+    kind         LowCardinality(String),
+    status       LowCardinality(String),
+    commit       String CODEC(ZSTD(1)),
+    branch       LowCardinality(String),
+    environment  LowCardinality(String),
+    started_at   Int64 CODEC(Delta, ZSTD(1)),
+    finished_at  Int64 CODEC(Delta, ZSTD(1)),
+    commit_time  Int64 CODEC(Delta, ZSTD(1)),
+    url          String CODEC(ZSTD(1)),
+    trigger      LowCardinality(String),
+    label_names  Array(LowCardinality(String)),
+    label_values Array(String) CODEC(ZSTD(1))
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toDate(intDiv(started_at, 86400000))
+ORDER BY (tenant, id)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
