@@ -96,3 +96,30 @@ PARTITION BY toDate(intDiv(started_at, 86400000))
 ORDER BY (tenant, id)
 ` + f.tableSettings()}
 }
+
+// alertsDDL creates alert_states, the history of alert state changes. A
+// change is identified by alert, time and state, so a repeated report
+// collapses.
+func alertsDDL(f features, db string) []string {
+	return []string{`CREATE TABLE IF NOT EXISTS ` + db + `.alert_states
+(
+    tenant       ` + f.lowCard("String") + `,
+    service      ` + f.lowCard("String") + `,
+    fingerprint  UInt64,
+    timestamp    Int64` + f.codec("Delta, ZSTD(1)") + `,
+    state        ` + f.lowCard("String") + `,
+    rule_group   ` + f.lowCard("String") + `,
+    alert_name   ` + f.lowCard("String") + `,
+    severity     ` + f.lowCard("String") + `,
+    active_at    Int64` + f.codec("Delta, ZSTD(1)") + `,
+    fired_at     Int64` + f.codec("Delta, ZSTD(1)") + `,
+    resolved_at  Int64` + f.codec("Delta, ZSTD(1)") + `,
+    value        Float64` + f.codec("Gorilla, ZSTD(1)") + `,
+    label_names  Array(` + f.lowCard("String") + `),
+    label_values Array(String)` + f.codec("ZSTD(1)") + `
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, service, fingerprint, timestamp, state)
+` + f.tableSettings()}
+}

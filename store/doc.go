@@ -12,7 +12,9 @@
 // [Client.LabelValues]. Logs go in through [Client.WriteLogs] and out
 // through [Client.SelectStreams], [Client.ReadLogs], [Client.CountLogs],
 // [Client.LogLabelNames] and [Client.LogLabelValues]. CI/CD runs go in
-// through [Client.WriteBuilds] and out through [Client.ReadBuilds]. cmd/cairn calls [Open] and [Client.Migrate], and
+// through [Client.WriteBuilds] and out through [Client.ReadBuilds]; the
+// alert state history through [Client.WriteAlertStates] and
+// [Client.ReadAlertStates]. cmd/cairn calls [Open] and [Client.Migrate], and
 // prints [DDL] for `cairn migrate -dry-run`.
 //
 // store imports no other Cairn package; ingest, query, alerting and
@@ -160,6 +162,23 @@
 // now "failure", is found by status "failure" only. The table is small
 // (thousands of rows a day at most), so reading the tenant's id column
 // for the lookup is cheap.
+//
+// # Alert state history
+//
+// alert_states holds every state change of every alert:
+//
+//	tenant, service, fingerprint UInt64, timestamp Int64 (ms), state,
+//	rule_group, alert_name, severity, active_at/fired_at/resolved_at Int64
+//	(ms), value Float64, label_names/label_values Array(String)
+//	PARTITION BY toDate(intDiv(timestamp, 86400000))
+//	ORDER BY (tenant, service, fingerprint, timestamp, state)
+//
+// An alert is a label set (alertname included), fingerprinted like a
+// series. The service leads the key after the tenant because DORA's time
+// to restore reads one service's firing and resolved changes over a
+// range; the rest of the key is the change's identity, so a repeated
+// report collapses and ReadAlertStates reads each change once (LIMIT 1 BY
+// fingerprint, timestamp, state), in time order.
 //
 // # Writing
 //

@@ -129,3 +129,30 @@ type BuildEvent struct {
 	Trigger     string        // what started the run: push, schedule, manual, …
 	Labels      labels.Labels // anything else worth keeping
 }
+
+// Alert states, the values of AlertState.State.
+const (
+	AlertPending  = "pending"
+	AlertFiring   = "firing"
+	AlertResolved = "resolved"
+)
+
+// AlertState is one state change of one alert — a rule's alert for one
+// label set — as the rule evaluator saw it. The history of these changes
+// is what DORA's time to restore reads (firing → resolved).
+type AlertState struct {
+	Tenant    string
+	RuleGroup string
+	AlertName string
+	// Labels are the alert's labels, alertname included; their
+	// fingerprint identifies the alert.
+	Labels     labels.Labels
+	State      string  // AlertPending, AlertFiring or AlertResolved
+	T          int64   // ms: when the alert entered State
+	ActiveAt   int64   // ms: when it became active (pending)
+	FiredAt    int64   // ms: when it started firing; 0 if it has not
+	ResolvedAt int64   // ms: when it resolved; 0 if it has not
+	Value      float64 // the rule expression's value at T
+	Service    string  // "" means Labels' service label
+	Severity   string  // "" means Labels' severity label
+}

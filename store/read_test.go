@@ -34,6 +34,8 @@ func TestQueries(t *testing.T) {
 	add("LabelValues with matchers", c.labelValuesSQL("t", "instance", oneDay, []*labels.Matcher{eq("__name__", "up"), eq("job", "api")}))
 	addLogQueries(t, c, add)
 	add("ReadBuilds all of a week", c.readBuildsSQL(BuildQuery{Tenant: "t", From: 1699920000000, To: 1700524799999}))
+	add("ReadAlertStates service=api firing and resolved of a week", c.readAlertStatesSQL(AlertQuery{Tenant: "t",
+		Service: "api", From: 1699920000000, To: 1700524799999, States: []string{AlertFiring, AlertResolved}}))
 	add("ReadBuilds service=api kind=deploy status=success, limit 50", c.readBuildsSQL(BuildQuery{Tenant: "t",
 		Service: "api", Kind: KindDeploy, Status: StatusSuccess, From: 1699920000000, To: 1700524799999, Limit: 50}))
 	golden(t, "queries.sql", b.String())

@@ -27,6 +27,7 @@ func migrations() []migration {
 		{version: 1, name: "metrics", ddl: metricsDDL},
 		{version: 2, name: "logs", ddl: logsDDL},
 		{version: 3, name: "builds", ddl: buildsDDL},
+		{version: 4, name: "alerts", ddl: alertsDDL},
 	}
 }
 

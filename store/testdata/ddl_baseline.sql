@@ -114,3 +114,25 @@ ENGINE = ReplacingMergeTree(version)
 PARTITION BY toDate(intDiv(started_at, 86400000))
 ORDER BY (tenant, id)
 SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.alert_states
+(
+    tenant       String,
+    service      String,
+    fingerprint  UInt64,
+    timestamp    Int64,
+    state        String,
+    rule_group   String,
+    alert_name   String,
+    severity     String,
+    active_at    Int64,
+    fired_at     Int64,
+    resolved_at  Int64,
+    value        Float64,
+    label_names  Array(String),
+    label_values Array(String)
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, service, fingerprint, timestamp, state)
+SETTINGS index_granularity = 8192;

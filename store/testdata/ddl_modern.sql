@@ -115,3 +115,25 @@ ENGINE = ReplacingMergeTree(version)
 PARTITION BY toDate(intDiv(started_at, 86400000))
 ORDER BY (tenant, id)
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.alert_states
+(
+    tenant       LowCardinality(String),
+    service      LowCardinality(String),
+    fingerprint  UInt64,
+    timestamp    Int64 CODEC(Delta, ZSTD(1)),
+    state        LowCardinality(String),
+    rule_group   LowCardinality(String),
+    alert_name   LowCardinality(String),
+    severity     LowCardinality(String),
+    active_at    Int64 CODEC(Delta, ZSTD(1)),
+    fired_at     Int64 CODEC(Delta, ZSTD(1)),
+    resolved_at  Int64 CODEC(Delta, ZSTD(1)),
+    value        Float64 CODEC(Gorilla, ZSTD(1)),
+    label_names  Array(LowCardinality(String)),
+    label_values Array(String) CODEC(ZSTD(1))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, service, fingerprint, timestamp, state)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
