@@ -14,7 +14,7 @@
 // [Client.LogLabelNames] and [Client.LogLabelValues]. CI/CD runs go in
 // through [Client.WriteBuilds] and out through [Client.ReadBuilds]; the
 // alert state history through [Client.WriteAlertStates] and
-// [Client.ReadAlertStates]. cmd/cairn calls [Open] and [Client.Migrate], and
+// [Client.ReadAlertStates]. cmd/cairn runs a [Retainer] for retention. cmd/cairn calls [Open] and [Client.Migrate], and
 // prints [DDL] for `cairn migrate -dry-run`.
 //
 // store imports no other Cairn package; ingest, query, alerting and
@@ -281,6 +281,33 @@
 // returning lines: entries and bytes per stream and step bucket
 // (intDiv on the timestamp), for count_over_time, bytes_over_time, rate,
 // log volume and index stats.
+//
+// # Retention
+//
+// Each kind of data has a retention in whole days ([RetentionConfig],
+// flags -retention.metrics 90d, -retention.logs 30d, -retention.builds
+// 365d, -retention.alerts 365d; 0 keeps forever): a row of UTC day D is
+// kept while D >= today - retention, so 30d keeps today and the 30 days
+// before it. Every table belongs to exactly one kind and is partitioned by
+// day, so retention never deletes rows, only whole partitions. A
+// [Retainer] enforces it:
+//
+//   - on every server, once an hour (Run), it lists the database's
+//     partitions in system.parts and drops the expired ones with ALTER
+//     TABLE … DROP PARTITION ID; a second Retainer, or a second pass,
+//     finds nothing left to drop.
+//   - on modern servers it also sets each table's TTL to match when it
+//     starts (ApplyTTL): TTL <day> + toIntervalDay(retention + 1), with
+//     ttl_only_drop_parts = 1 so that expired parts, each inside one
+//     day, are dropped rather than rewritten. It compares with the TTL in
+//     system.tables.engine_full first and alters only tables whose TTL
+//     differs, since a change recomputes TTL information for every part.
+//     TTLs are not in the migrations because they depend on flags.
+//
+// The server compares a TTL's Date with its own clock in its own time
+// zone, so on a server not running in UTC a TTL may act some hours
+// before or after the hourly pass; either way, no data younger than its
+// retention is dropped by the pass.
 //
 // # Server versions
 //

@@ -64,3 +64,14 @@ func TestMigrationsNumbered(t *testing.T) {
 		}
 	}
 }
+
+// createdTable is the table a CREATE TABLE statement creates, without
+// its database.
+func createdTable(stmt string) (string, bool) {
+	const prefix = "CREATE TABLE IF NOT EXISTS "
+	if !strings.HasPrefix(stmt, prefix) {
+		return "", false
+	}
+	name := strings.Fields(stmt[len(prefix):])[0]
+	return name[strings.LastIndex(name, ".")+1:], true
+}
