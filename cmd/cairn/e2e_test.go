@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"sync"
 	"syscall"
 	"testing"
@@ -92,6 +90,16 @@ func startCairn(t *testing.T, listen string, args ...string) *proc {
 	require.NoError(t, p.cmd.Start())
 	go func() { p.done <- p.cmd.Wait() }()
 	t.Cleanup(func() {
+		if t.Failed() {
+			// A failed test may have caught Cairn stuck: SIGQUIT makes the
+			// Go runtime print every goroutine before exiting.
+			_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case err := <-p.done:
+				p.done <- err
+			case <-time.After(5 * time.Second):
+			}
+		}
 		_ = p.cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
@@ -238,55 +246,13 @@ func TestSIGTERMMidStreamExactlyOnce(t *testing.T) {
 	listen := freeAddr(t)
 	args := serveArgs(t, listen)
 	p := startCairn(t, listen, args...)
+	s := startStream(t, "e2e_sigterm", p.base)
 
-	base := time.Now().Add(-time.Hour).Truncate(time.Second).UnixMilli()
-	var (
-		mu    sync.Mutex
-		acked = map[int]bool{}
-	)
-	ctx, stopSending := context.WithCancel(context.Background())
-	t.Cleanup(stopSending) // also when an assertion below ends the test early
-	sent := make(chan struct{})
-	go func() {
-		defer close(sent)
-		for seq := 0; ctx.Err() == nil; {
-			s := store.Series{
-				Labels:  labels.FromStrings("__name__", "e2e_stream", "job", "sigterm"),
-				Samples: []store.Sample{{T: base + int64(seq)*1000, V: float64(seq)}},
-			}
-			code, err := remoteWrite(p.base, s)
-			if err == nil && code == http.StatusNoContent {
-				mu.Lock()
-				acked[seq] = true
-				mu.Unlock()
-				seq++ // only move on once acknowledged
-				continue
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}()
-	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-
-	require.Eventually(t, func() bool { return count() >= 100 }, 30*time.Second, 10*time.Millisecond)
+	s.waitAcked(t, 100)
 	p.stop(t)
-	before := count()
 	p = startCairn(t, listen, args...)
-	require.Eventually(t, func() bool { return count() >= before+100 }, 30*time.Second, 10*time.Millisecond)
-	stopSending()
-	<-sent
-	total := count()
-
-	q := fmt.Sprintf("e2e_stream[%ds]", int(time.Since(time.UnixMilli(base)).Seconds())+60)
-	var pr promResponse
-	require.Eventually(t, func() bool {
-		pr = promQuery(t, p.base, q)
-		return len(pr.Data.Result) == 1 && len(pr.Data.Result[0].Values) >= total
-	}, 30*time.Second, 200*time.Millisecond, "all %d acknowledged samples queryable", total)
-	values := pr.Data.Result[0].Values
-	require.Len(t, values, total, "every acknowledged sample exactly once")
-	for i, v := range values {
-		require.Equal(t, strconv.Itoa(i), v[1], "sample %d", i)
-	}
+	s.waitAcked(t, s.count()+100)
+	s.verifyExactlyOnce(t, p.base)
 	p.stop(t)
 }
 
