@@ -123,3 +123,39 @@ PARTITION BY toDate(intDiv(timestamp, 86400000))
 ORDER BY (tenant, service, fingerprint, timestamp, state)
 ` + f.tableSettings()}
 }
+
+// rollupsDDL creates samples_1m, per-series minute aggregates of
+// samples, and the materialized view that fills it on every insert into
+// samples. Stale markers are not values and stay out. doc.go explains
+// which aggregates survive a redelivered batch.
+func rollupsDDL(f features, db string) []string {
+	table := `CREATE TABLE IF NOT EXISTS ` + db + `.samples_1m
+(
+    tenant         String,
+    fingerprint    UInt64` + f.codec("Delta, ZSTD(1)") + `,
+    minute         Int64` + f.codec("DoubleDelta, ZSTD(1)") + `,
+    value_min      AggregateFunction(min, Float64)` + f.codec("ZSTD(1)") + `,
+    value_max      AggregateFunction(max, Float64)` + f.codec("ZSTD(1)") + `,
+    value_sum      AggregateFunction(sum, Float64)` + f.codec("ZSTD(1)") + `,
+    value_count    AggregateFunction(count)` + f.codec("ZSTD(1)") + `,
+    value_last     AggregateFunction(argMax, Float64, Int64)` + f.codec("ZSTD(1)") + `,
+    last_timestamp AggregateFunction(max, Int64)` + f.codec("ZSTD(1)") + `
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toDate(intDiv(minute, 86400000))
+ORDER BY (tenant, fingerprint, minute)
+` + f.tableSettings()
+
+	view := `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + db + `.samples_1m_mv TO ` + db + `.samples_1m
+AS SELECT ` + rollupSelect + `
+FROM ` + db + `.samples
+WHERE flags = 0
+GROUP BY tenant, fingerprint, minute`
+	return []string{table, view}
+}
+
+// rollupSelect computes samples_1m's columns from samples rows.
+const rollupSelect = `tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
+    minState(value) AS value_min, maxState(value) AS value_max,
+    sumState(value) AS value_sum, countState() AS value_count,
+    argMaxState(value, timestamp) AS value_last, maxState(timestamp) AS last_timestamp`

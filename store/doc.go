@@ -14,7 +14,9 @@
 // [Client.LogLabelNames] and [Client.LogLabelValues]. CI/CD runs go in
 // through [Client.WriteBuilds] and out through [Client.ReadBuilds]; the
 // alert state history through [Client.WriteAlertStates] and
-// [Client.ReadAlertStates]. cmd/cairn runs a [Retainer] for retention. cmd/cairn calls [Open] and [Client.Migrate], and
+// [Client.ReadAlertStates]. Long-range metric queries read minute
+// rollups with [Client.ReadRollup]. cmd/cairn runs a [Retainer] for
+// retention. cmd/cairn calls [Open] and [Client.Migrate], and
 // prints [DDL] for `cairn migrate -dry-run`.
 //
 // store imports no other Cairn package; ingest, query, alerting and
@@ -95,6 +97,51 @@
 // alert_states); the metrics tables keep the Prometheus terms samples and
 // series. Every table's sort key starts with the tenant, and every table
 // is partitioned by UTC day.
+//
+// # Rollups
+//
+// samples_1m holds per-series minute aggregates of samples, stale
+// markers excluded, as AggregatingMergeTree states:
+//
+//	tenant String, fingerprint UInt64, minute Int64 (ms, start),
+//	value_min/value_max/value_sum AggregateFunction(min/max/sum, Float64),
+//	value_count AggregateFunction(count),
+//	value_last AggregateFunction(argMax, Float64, Int64),
+//	last_timestamp AggregateFunction(max, Int64)
+//	PARTITION BY toDate(intDiv(minute, 86400000))
+//	ORDER BY (tenant, fingerprint, minute)
+//
+// The materialized view samples_1m_mv aggregates every block inserted
+// into samples into it; background merges combine the partial states of
+// one minute, and ReadRollup merges what is left (minMerge, …, GROUP BY
+// fingerprint, minute), reading by the same (tenant, fingerprint IN (…),
+// time range) as ReadSamples: at 15 s scrapes a quarter of the rows. The
+// view sees only inserts made after migration 5; RecomputeRollups fills
+// in a day of older data.
+//
+// The view aggregates what is inserted, duplicates included, so the
+// guarantee differs by aggregate:
+//
+//   - min, max and last (argMax by timestamp, with its timestamp) are
+//     exact always: a sample seen twice changes none of them.
+//   - sum and count are exact when no batch reached the view twice. On
+//     modern servers a repeated batch with the first write's token does
+//     not: the samples insert is dropped as a duplicate, and so is the
+//     view's block (deduplicate_blocks_in_dependent_materialized_views,
+//     and samples_1m's own deduplication window). On 18.16, which has no
+//     insert tokens, and on any server when a batch is repeated under
+//     another token (Kafka offsets regrouped after a rebalance), it
+//     counts twice.
+//   - RecomputeRollups(day) makes a day exact again: it drops the day's
+//     samples_1m partition and aggregates the day's samples read with
+//     FINAL, which merges duplicates. Run for days that no longer
+//     receive samples (say, the day before yesterday, nightly), it bounds
+//     the window in which sum and count can be off.
+//
+// So the query layer may use rollups for max_over_time, min_over_time,
+// last-value thinning and rate-like functions on long ranges always, and
+// for sum_over_time, count_over_time and avg_over_time only on modern
+// servers or for recomputed days.
 //
 // # Logs
 //

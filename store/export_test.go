@@ -14,3 +14,18 @@ func (c *Client) RecordMigrationForTest(ctx context.Context, version int) error 
 
 // LatestMigration is the number of the last migration.
 func LatestMigration() int { return latestMigration() }
+
+// RawRollupForTest computes the minute aggregates of tenant's series
+// from samples with plain aggregate functions, each sample once: what
+// ReadRollup must return.
+func (c *Client) RawRollupForTest(ctx context.Context, tenant string) (map[uint64][]RollupPoint, error) {
+	out := make(map[uint64][]RollupPoint)
+	query := "SELECT fingerprint, intDiv(timestamp, 60000) * 60000 AS minute, min(value), max(value), sum(value), " +
+		"count(), argMax(value, timestamp), max(timestamp) FROM (SELECT fingerprint, timestamp, value FROM " +
+		c.table("samples") + " WHERE tenant = " + quoteString(tenant) + " AND flags = 0 LIMIT 1 BY fingerprint, timestamp)" +
+		" GROUP BY fingerprint, minute ORDER BY fingerprint, minute"
+	return out, c.readRollup(ctx, query, out)
+}
+
+// Modern reports whether the client uses the modern schema flavour.
+func (c *Client) Modern() bool { return c.feat.modern }

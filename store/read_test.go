@@ -3,6 +3,7 @@ package store
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 )
@@ -32,6 +33,9 @@ func TestQueries(t *testing.T) {
 	add("LabelValues", c.labelValuesSQL("t", "job", week, nil))
 	add("LabelValues of __name__ with matchers", c.labelValuesSQL("t", "__name__", week, []*labels.Matcher{eq("job", "api")}))
 	add("LabelValues with matchers", c.labelValuesSQL("t", "instance", oneDay, []*labels.Matcher{eq("__name__", "up"), eq("job", "api")}))
+	add("ReadRollup", c.rollupSQL("t", []uint64{1, 18446744073709551615}, 1699920000000, 1700006399999))
+	add("RecomputeRollups of 2023-11-14 (drop, then insert)", c.dropRollupDaySQL(time.Date(2023, 11, 14, 0, 0, 0, 0, time.UTC))+
+		";\n"+c.recomputeRollupSQL(19675))
 	addLogQueries(t, c, add)
 	add("ReadBuilds all of a week", c.readBuildsSQL(BuildQuery{Tenant: "t", From: 1699920000000, To: 1700524799999}))
 	add("ReadAlertStates service=api firing and resolved of a week", c.readAlertStatesSQL(AlertQuery{Tenant: "t",

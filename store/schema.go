@@ -28,6 +28,7 @@ func migrations() []migration {
 		{version: 2, name: "logs", ddl: logsDDL},
 		{version: 3, name: "builds", ddl: buildsDDL},
 		{version: 4, name: "alerts", ddl: alertsDDL},
+		{version: 5, name: "rollups", ddl: rollupsDDL},
 	}
 }
 

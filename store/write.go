@@ -93,11 +93,14 @@ func (c *Client) writeChunk(ctx context.Context, series []Series, token string) 
 
 // insert sends one INSERT of whole columns into table. On modern servers a
 // non-empty token becomes the insert's deduplication token, suffixed with
-// the table so the three inserts of a batch never collide.
+// the table so the inserts of a batch never collide, and materialized
+// views deduplicate their blocks too, by tokens derived from it: a
+// repeated samples insert does not reach samples_1m twice.
 func (c *Client) insert(ctx context.Context, table, columns, token string, cols ...any) error {
 	if c.feat.modern && token != "" {
 		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-			"insert_deduplication_token": token + ":" + table,
+			"insert_deduplication_token":                         token + ":" + table,
+			"deduplicate_blocks_in_dependent_materialized_views": 1,
 		}))
 	}
 	// The explicit column list is required by 18.16.

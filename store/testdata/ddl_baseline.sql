@@ -136,3 +136,29 @@ ENGINE = ReplacingMergeTree
 PARTITION BY toDate(intDiv(timestamp, 86400000))
 ORDER BY (tenant, service, fingerprint, timestamp, state)
 SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.samples_1m
+(
+    tenant         String,
+    fingerprint    UInt64,
+    minute         Int64,
+    value_min      AggregateFunction(min, Float64),
+    value_max      AggregateFunction(max, Float64),
+    value_sum      AggregateFunction(sum, Float64),
+    value_count    AggregateFunction(count),
+    value_last     AggregateFunction(argMax, Float64, Int64),
+    last_timestamp AggregateFunction(max, Int64)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toDate(intDiv(minute, 86400000))
+ORDER BY (tenant, fingerprint, minute)
+SETTINGS index_granularity = 8192;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS cairn.samples_1m_mv TO cairn.samples_1m
+AS SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
+    minState(value) AS value_min, maxState(value) AS value_max,
+    sumState(value) AS value_sum, countState() AS value_count,
+    argMaxState(value, timestamp) AS value_last, maxState(timestamp) AS last_timestamp
+FROM cairn.samples
+WHERE flags = 0
+GROUP BY tenant, fingerprint, minute;
