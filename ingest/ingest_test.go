@@ -47,17 +47,23 @@ type receiverEnv struct {
 	qcfg   queue.Config
 	topics Topics
 	now    time.Time
+	set    *metrics.Set
 }
 
 func newReceiverEnv(t *testing.T) *receiverEnv {
-	qcfg := testQueueConfig(queuetest.Fake(t))
+	return newReceiverEnvOn(t, testQueueConfig(queuetest.Fake(t)))
+}
+
+// newReceiverEnvOn is newReceiverEnv on the Kafka of qcfg.
+func newReceiverEnvOn(t *testing.T, qcfg queue.Config) *receiverEnv {
 	topics := TopicsFor(qcfg)
 	require.NoError(t, queue.EnsureTopics(context.Background(), qcfg, topics.All()...))
 	p, err := queue.NewProducer(qcfg, discard(), metrics.NewSet())
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = p.Close() })
-	rc := NewReceiver(testReceiverConfig(), topics, p, discard(), metrics.NewSet())
-	env := &receiverEnv{qcfg: qcfg, topics: topics, now: time.UnixMilli(1_700_000_000_000)}
+	set := metrics.NewSet()
+	rc := NewReceiver(testReceiverConfig(), topics, p, discard(), set)
+	env := &receiverEnv{qcfg: qcfg, topics: topics, now: time.UnixMilli(1_700_000_000_000), set: set}
 	rc.now = func() time.Time { return env.now }
 	r := chi.NewRouter()
 	rc.Register(r)
@@ -85,7 +91,7 @@ func (e *receiverEnv) post(t *testing.T, path string, body []byte, hdr map[strin
 func (e *receiverEnv) consumeSeries(t *testing.T, n int) []store.Series {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	c := queue.NewConsumer(e.qcfg, "check", []string{e.topics.Metrics}, discard())
+	c := queue.NewConsumer(e.qcfg, e.qcfg.TopicPrefix+"check", []string{e.topics.Metrics}, discard())
 	defer c.Close()
 	var out []store.Series
 	for len(out) < n {
@@ -160,7 +166,8 @@ func TestRemoteWriteBadInput(t *testing.T) {
 		{"not protobuf", mustSnappy(t, "\xff\xff\xff"), nil, 400, "protobuf"},
 		{"too large", bytes.Repeat([]byte{0}, 2<<20), nil, 413, "exceeds 1048576 bytes (-ingest.max-request-bytes)"},
 		{"gzip", rwBody(t, series(now, 1, "__name__", "m")), map[string]string{"Content-Encoding": "gzip"}, 415, `Content-Encoding "gzip"`},
-		{"rw2", rwBody(t, series(now, 1, "__name__", "m")), map[string]string{"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v2.Request"}, 415, "remote write 2.0"},
+		{"content type", rwBody(t, series(now, 1, "__name__", "m")), map[string]string{"Content-Type": "application/json"}, 415, `Content-Type "application/json" is not supported: send application/x-protobuf;proto=io.prometheus.write.v2.Request`},
+		{"unknown proto", rwBody(t, series(now, 1, "__name__", "m")), map[string]string{"Content-Type": "application/x-protobuf;proto=io.prometheus.write.v3.Request"}, 415, "proto=prometheus.WriteRequest (1.0)"},
 		{"tenant", rwBody(t, series(now, 1, "__name__", "m")), map[string]string{"X-Scope-OrgID": "a/b"}, 400, "X-Scope-OrgID"},
 		{"no name", rwBody(t, series(now, 1, "job", "x")), nil, 400, "has no metric name (label __name__)"},
 		{"bad name", rwBody(t, series(now, 1, "__name__", "1x")), nil, 400, `metric name "1x" is not valid`},
@@ -205,7 +212,30 @@ type memStore struct {
 	failN  int
 	calls  int
 	series []store.Series
+	logs   []store.LogEntry
 	tokens []string
+}
+
+func (m *memStore) WriteLogs(_ context.Context, entries []store.LogEntry, token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.calls <= m.failN {
+		return io.ErrUnexpectedEOF
+	}
+	m.logs = append(m.logs, entries...)
+	m.tokens = append(m.tokens, token)
+	return nil
+}
+
+func (m *memStore) logLines() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, e := range m.logs {
+		out = append(out, e.Line)
+	}
+	return out
 }
 
 func (m *memStore) WriteSeries(_ context.Context, series []store.Series, token string) error {
@@ -321,4 +351,45 @@ func TestDedupToken(t *testing.T) {
 		{Topic: "m", Partition: 1, Offset: 9}, {Topic: "m", Partition: 0, Offset: 4},
 	}
 	require.Equal(t, "m:1:7-9,m:0:3-4", dedupToken(msgs))
+}
+
+// TestWriterMetricsAndLogs checks that one writer consumes both topics and
+// hands each kind to its store method, and that a message of a kind no
+// writer knows is dead-lettered rather than blocking its partition.
+func TestWriterMetricsAndLogs(t *testing.T) {
+	qcfg := testQueueConfig(queuetest.Fake(t))
+	topics := TopicsFor(qcfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, queue.EnsureTopics(ctx, qcfg, topics.All()...))
+	p, err := queue.NewProducer(qcfg, discard(), metrics.NewSet())
+	require.NoError(t, err)
+	defer p.Close()
+	stream := labels.FromStrings("app", "web")
+	require.NoError(t, p.Produce(ctx, []queue.Message{
+		{Topic: topics.Metrics, Key: queue.ShardKey("t", 0), Value: wire.AppendMetrics(nil, "t", []store.Series{series(1, 1, "__name__", "m")})},
+		{Topic: topics.Logs, Key: queue.ShardKey("t", 1), Value: wire.AppendLogs(nil, "t", []store.LogEntry{
+			{Stream: stream, T: 10, Line: "first"}, {Stream: stream, T: 20, Line: "second"},
+		})},
+		{Topic: topics.Logs, Key: queue.ShardKey("t", 2), Value: []byte{'C', 1, 9, 0}}, // kind 9
+	}))
+
+	st := &memStore{}
+	c := queue.NewConsumer(qcfg, "writers", topics.Data(), discard())
+	defer c.Close()
+	w := NewWriter(testWriterConfig(), c, st, p, topics.DeadLetter, discard(), metrics.NewSet())
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	require.Eventually(t, func() bool { return st.samples() == 1 && len(st.logLines()) == 2 }, 20*time.Second, 20*time.Millisecond)
+	stop()
+	require.NoError(t, <-done)
+	require.Equal(t, []string{"first", "second"}, st.logLines())
+	require.Equal(t, "t", st.logs[0].Tenant)
+
+	dlq := queue.NewConsumer(qcfg, "dlq-check", []string{topics.DeadLetter}, discard())
+	defer dlq.Close()
+	dm, err := dlq.Fetch(ctx)
+	require.NoError(t, err)
+	require.Contains(t, dm.Headers["cairn.reason"], "no writer for kind(9) messages")
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -55,20 +54,6 @@ type Producer interface {
 	Partitions(ctx context.Context, topic string) (int, error)
 }
 
-// Topics names the Kafka topic of each kind of telemetry.
-type Topics struct {
-	Metrics    string
-	DeadLetter string
-}
-
-// TopicsFor returns the topics for a queue configuration.
-func TopicsFor(cfg queue.Config) Topics {
-	return Topics{Metrics: cfg.Topic("metrics"), DeadLetter: cfg.Topic("deadletter")}
-}
-
-// All lists every topic, for creating them at start.
-func (t Topics) All() []string { return []string{t.Metrics, t.DeadLetter} }
-
 // Receiver serves the push endpoints and forwards what it accepts to Kafka.
 type Receiver struct {
 	cfg      ReceiverConfig
@@ -97,6 +82,9 @@ func NewReceiver(cfg ReceiverConfig, topics Topics, producer Producer, logger *s
 func (rc *Receiver) Register(r chi.Router) {
 	r.Post("/api/v1/write", rc.handleRemoteWrite)
 	r.Post("/api/v1/push", rc.handleRemoteWrite)
+	r.Post("/v1/metrics", rc.handleOTLPMetrics)
+	r.Post("/write", rc.handleInfluxV1)
+	r.Post("/api/v2/write", rc.handleInfluxV2)
 }
 
 func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
@@ -111,9 +99,13 @@ func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
 			fmt.Errorf("Content-Encoding %q is not supported: remote write bodies are snappy-compressed", enc))
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); strings.Contains(ct, "io.prometheus.write.v2") {
-		rc.fail(w, protocol, "unsupported_version", http.StatusUnsupportedMediaType,
-			fmt.Errorf("Content-Type %q: remote write 2.0 is not supported yet, send 1.0 (prometheus.WriteRequest)", ct))
+	version, err := remoteWriteVersion(r.Header.Get("Content-Type"))
+	if err != nil {
+		rc.fail(w, protocol, "unsupported_content_type", http.StatusUnsupportedMediaType, err)
+		return
+	}
+	if version == 2 {
+		rc.handleRemoteWriteV2(w, r, id)
 		return
 	}
 	buf := rc.bufs.Get().(*bytes.Buffer)
@@ -135,49 +127,96 @@ func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
 // not (the rest are stored, as Prometheus and Mimir do), 503 when Kafka
 // did not acknowledge.
 func (rc *Receiver) acceptSeries(w http.ResponseWriter, r *http.Request, protocol, id string, series []store.Series) {
-	now := rc.now()
-	kept := series[:0]
-	var first *rejection
-	rejected := 0
-	received := 0
-	for i := range series {
-		s := &series[i]
-		received += len(s.Samples)
-		if rej := rc.cfg.Limits.checkSeries(s); rej != nil {
-			rc.countSamples(protocol, "rejected", rej.reason, len(s.Samples))
-			rejected += len(s.Samples)
-			first = cmpFirst(first, rej)
-			continue
-		}
-		before := len(s.Samples)
-		if rej := rc.cfg.Limits.filterSamples(s, now); rej != nil {
-			rc.countSamples(protocol, "rejected", rej.reason, before-len(s.Samples))
-			rejected += before - len(s.Samples)
-			first = cmpFirst(first, rej)
-		}
-		if len(s.Samples) > 0 {
-			kept = append(kept, *s)
-		}
-	}
-	if err := rc.produceMetrics(r.Context(), id, kept); err != nil {
+	var v verdict
+	kept := rc.admit(protocol, series, &v, nil)
+	if err := rc.produce(r.Context(), protocol, id, kept, &v); err != nil {
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
 		return
 	}
-	accepted := received - rejected
-	rc.countSamples(protocol, "accepted", "", accepted)
-	if first != nil {
-		rc.fail(w, protocol, first.reason, http.StatusBadRequest,
-			fmt.Errorf("%d of %d samples rejected, the rest were stored; first: %s", rejected, received, first.msg))
+	if v.first != nil {
+		rc.fail(w, protocol, v.first.reason, http.StatusBadRequest, v.partialError("samples"))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func cmpFirst(first, rej *rejection) *rejection {
-	if first == nil {
-		return rej
+// verdict tallies what became of the samples of one request.
+type verdict struct {
+	received int
+	rejected int
+	first    *rejection
+}
+
+func (v *verdict) accepted() int { return v.received - v.rejected }
+
+// partialError describes a request of which some part was rejected; unit
+// names what was counted.
+func (v *verdict) partialError(unit string) error {
+	if v.rejected == v.received {
+		return fmt.Errorf("%d of %d %s rejected, none were stored; first: %s", v.rejected, v.received, unit, v.first.msg)
 	}
-	return first
+	return fmt.Errorf("%d of %d %s rejected, the rest were stored; first: %s", v.rejected, v.received, unit, v.first.msg)
+}
+
+// reject records n samples of v rejected for rej, in v and in the
+// self-metrics.
+func (rc *Receiver) reject(protocol string, v *verdict, rej *rejection, n int) {
+	if n == 0 {
+		return
+	}
+	rc.countSamples(protocol, "rejected", rej.reason, n)
+	v.rejected += n
+	if v.first == nil {
+		v.first = rej
+	}
+}
+
+// drop records n samples that a decoder received but could not turn into
+// series (an unsupported type, a bad line), rejected for rej.
+func (rc *Receiver) drop(protocol string, v *verdict, rej *rejection, n int) {
+	v.received += n
+	rc.reject(protocol, v, rej, n)
+}
+
+// admit validates series against the limits, in place, and returns those
+// with samples left. onReject, when not nil, learns the index in series of
+// every series that lost samples.
+func (rc *Receiver) admit(protocol string, series []store.Series, v *verdict, onReject func(i int)) []store.Series {
+	now := rc.now()
+	kept := series[:0]
+	for i := range series {
+		s := &series[i]
+		n := len(s.Samples)
+		v.received += n
+		rej := rc.cfg.Limits.checkSeries(s)
+		if rej == nil {
+			rej = rc.cfg.Limits.filterSamples(s, now)
+		} else {
+			s.Samples = s.Samples[:0]
+		}
+		if rej != nil {
+			rc.reject(protocol, v, rej, n-len(s.Samples))
+			if onReject != nil {
+				onReject(i)
+			}
+		}
+		if len(s.Samples) > 0 {
+			kept = append(kept, *s)
+		}
+	}
+	return kept
+}
+
+// produce sends the admitted series to Kafka and counts the request's
+// samples in the self-metrics: received always, accepted once Kafka
+// acknowledged.
+func (rc *Receiver) produce(ctx context.Context, protocol, id string, kept []store.Series, v *verdict) error {
+	rc.countSamples(protocol, "received", "", v.received)
+	if err := rc.produceMetrics(ctx, id, kept); err != nil {
+		return err
+	}
+	rc.countSamples(protocol, "accepted", "", v.accepted())
+	return nil
 }
 
 // produceMetrics groups series by partition, one message per partition
@@ -273,6 +312,15 @@ func (rc *Receiver) countSamples(protocol, result, reason string, n int) {
 // fail answers a request with an error. Bodies are plain text, which every
 // remote write and push client logs as it is.
 func (rc *Receiver) fail(w http.ResponseWriter, protocol, reason string, status int, err error) {
+	rc.failWith(w, protocol, reason, status, err, writeText)
+}
+
+// errorWriter writes an error response in a protocol's own format.
+type errorWriter func(w http.ResponseWriter, status int, err error)
+
+// failWith answers a request with an error written by write, counting it
+// and logging it when the fault is Cairn's.
+func (rc *Receiver) failWith(w http.ResponseWriter, protocol, reason string, status int, err error, write errorWriter) {
 	rc.set.GetOrCreateCounter(fmt.Sprintf(`cairn_ingest_requests_failed_total{protocol=%q,reason=%q,code="%d"}`, protocol, reason, status)).Inc()
 	if status >= 500 {
 		rc.logger.Warn("ingest_request_failed", "protocol", protocol, "status", status, "err", err)
@@ -280,6 +328,10 @@ func (rc *Receiver) fail(w http.ResponseWriter, protocol, reason string, status 
 			w.Header().Set("Retry-After", "5")
 		}
 	}
+	write(w, status, err)
+}
+
+func writeText(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, err.Error()+"\n")

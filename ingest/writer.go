@@ -30,7 +30,7 @@ type WriterConfig struct {
 // RegisterFlags registers the writer flags on fs.
 func (c *WriterConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Group, "writer.group", "cairn-writers", "Kafka consumer group of the writers.")
-	fs.IntVar(&c.BatchRows, "writer.batch-rows", 100000, "Close a batch at this many samples.")
+	fs.IntVar(&c.BatchRows, "writer.batch-rows", 100000, "Close a batch at this many rows (samples and log lines).")
 	fs.IntVar(&c.BatchBytes, "writer.batch-bytes", 32<<20, "Close a batch at this many bytes of Kafka messages.")
 	fs.DurationVar(&c.FlushInterval, "writer.flush-interval", time.Second, "Close a batch this long after its first message.")
 	fs.DurationVar(&c.DrainTimeout, "writer.drain-timeout", 30*time.Second, "On shutdown, keep writing what Kafka still holds for at most this long.")
@@ -61,9 +61,10 @@ type Source interface {
 	Commit(ctx context.Context, msgs ...queue.Message) error
 }
 
-// SeriesWriter is what a writer needs of the store.
-type SeriesWriter interface {
+// Store is what a writer needs of the store.
+type Store interface {
 	WriteSeries(ctx context.Context, series []store.Series, token string) error
+	WriteLogs(ctx context.Context, entries []store.LogEntry, token string) error
 }
 
 // DeadLetters takes messages no writer can decode.
@@ -71,11 +72,11 @@ type DeadLetters interface {
 	Produce(ctx context.Context, msgs []queue.Message) error
 }
 
-// Writer moves metrics messages from Kafka into the store.
+// Writer moves metrics and logs messages from Kafka into the store.
 type Writer struct {
 	cfg    WriterConfig
 	src    Source
-	store  SeriesWriter
+	store  Store
 	dlq    DeadLetters
 	topic  string // dead-letter topic
 	logger *slog.Logger
@@ -84,17 +85,18 @@ type Writer struct {
 
 // NewWriter returns a writer reading from src. Undecodable messages go to
 // deadLetterTopic through dlq.
-func NewWriter(cfg WriterConfig, src Source, st SeriesWriter, dlq DeadLetters, deadLetterTopic string, logger *slog.Logger, set *metrics.Set) *Writer {
+func NewWriter(cfg WriterConfig, src Source, st Store, dlq DeadLetters, deadLetterTopic string, logger *slog.Logger, set *metrics.Set) *Writer {
 	return &Writer{cfg: cfg, src: src, store: st, dlq: dlq, topic: deadLetterTopic, logger: logger, set: set}
 }
 
 // batch is what was read since the last commit: the messages, for
-// committing, and their decoded series, for the store.
+// committing, and what they decode to, for the store.
 type batch struct {
 	msgs    []queue.Message
 	series  []store.Series
+	logs    []store.LogEntry
 	dead    []queue.Message
-	samples int
+	rows    int // samples and log entries
 	bytes   int
 	started time.Time
 }
@@ -107,21 +109,42 @@ func (b *batch) add(m queue.Message, deadLetterTopic string) {
 	}
 	b.msgs = append(b.msgs, m)
 	b.bytes += len(m.Value)
-	n := len(b.series)
-	var err error
-	b.series, err = wire.DecodeMetrics(b.series, m.Value)
-	if err != nil {
-		b.series = b.series[:n]
+	if err := b.decode(m.Value); err != nil {
 		b.dead = append(b.dead, deadLetter(deadLetterTopic, m, err))
-		return
-	}
-	for _, s := range b.series[n:] {
-		b.samples += len(s.Samples)
 	}
 }
 
+// decode appends what msg holds, or nothing when it does not decode.
+func (b *batch) decode(msg []byte) error {
+	kind, err := wire.Header(msg)
+	if err != nil {
+		return err
+	}
+	switch kind {
+	case wire.KindMetrics:
+		n := len(b.series)
+		if b.series, err = wire.DecodeMetrics(b.series, msg); err != nil {
+			b.series = b.series[:n]
+			return err
+		}
+		for _, s := range b.series[n:] {
+			b.rows += len(s.Samples)
+		}
+	case wire.KindLogs:
+		n := len(b.logs)
+		if b.logs, err = wire.DecodeLogs(b.logs, msg); err != nil {
+			b.logs = b.logs[:n]
+			return err
+		}
+		b.rows += len(b.logs) - n
+	default:
+		return fmt.Errorf("%w: no writer for %s messages", wire.ErrCorrupt, kind)
+	}
+	return nil
+}
+
 func (b *batch) full(cfg WriterConfig) bool {
-	return len(b.msgs) > 0 && (b.samples >= cfg.BatchRows || b.bytes >= cfg.BatchBytes || time.Since(b.started) >= cfg.FlushInterval)
+	return len(b.msgs) > 0 && (b.rows >= cfg.BatchRows || b.bytes >= cfg.BatchBytes || time.Since(b.started) >= cfg.FlushInterval)
 }
 
 // Run consumes until ctx ends, then drains: it keeps reading for up to
@@ -160,7 +183,7 @@ func (w *Writer) drain(b *batch) error {
 			break // idle, or out of time
 		}
 		b.add(m, w.topic)
-		if b.samples >= w.cfg.BatchRows || b.bytes >= w.cfg.BatchBytes {
+		if b.rows >= w.cfg.BatchRows || b.bytes >= w.cfg.BatchBytes {
 			if err := w.flush(ctx, b); err != nil {
 				w.logger.Warn("drain_incomplete", "messages", len(b.msgs), "err", err)
 				return nil
@@ -198,17 +221,25 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 		}
 		b.dead = b.dead[:0] // produced: a retried flush must not send them twice
 	}
-	if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteSeries(ctx, b.series, token) }); err != nil {
-		return err
+	if len(b.series) > 0 {
+		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteSeries(ctx, b.series, token) }); err != nil {
+			return err
+		}
+		b.series = b.series[:0] // written: a retried flush must not write them again
+	}
+	if len(b.logs) > 0 {
+		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteLogs(ctx, b.logs, token) }); err != nil {
+			return err
+		}
 	}
 	if err := w.retry(ctx, "commit", func(ctx context.Context) error { return w.src.Commit(ctx, b.msgs...) }); err != nil {
 		return err
 	}
-	w.set.GetOrCreateCounter(`cairn_writer_samples_total`).Add(b.samples)
+	w.set.GetOrCreateCounter(`cairn_writer_rows_total`).Add(b.rows)
 	w.set.GetOrCreateCounter(`cairn_writer_messages_total`).Add(len(b.msgs))
 	w.set.GetOrCreateCounter(`cairn_writer_dead_letters_total`).Add(len(b.dead))
 	w.set.GetOrCreateHistogram(`cairn_writer_flush_duration_seconds`).UpdateDuration(start)
-	*b = batch{msgs: b.msgs[:0], series: b.series[:0], dead: b.dead[:0]}
+	*b = batch{msgs: b.msgs[:0], series: b.series[:0], logs: b.logs[:0], dead: b.dead[:0]}
 	return nil
 }
 

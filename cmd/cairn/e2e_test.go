@@ -231,7 +231,7 @@ func TestServeEndToEnd(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Contains(t, string(body), `cairn_ingest_samples_total{protocol="prometheus",result="accepted"} 1`)
-	require.Contains(t, string(body), "cairn_writer_samples_total 1")
+	require.Contains(t, string(body), "cairn_writer_rows_total 1")
 	p.stop(t)
 }
 

@@ -182,7 +182,7 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 		rc.Register(p.router)
 	}
 	if roles[roleWriter] {
-		p.consumer = queue.NewConsumer(cfg.Kafka, cfg.Writer.Group, []string{topics.Metrics}, logger.With("component", "writer"))
+		p.consumer = queue.NewConsumer(cfg.Kafka, cfg.Writer.Group, topics.Data(), logger.With("component", "writer"))
 		p.writer = ingest.NewWriter(cfg.Writer, p.consumer, p.store, p.producer, topics.DeadLetter, logger.With("component", "writer"), p.metrics)
 	}
 	if roles[roleQuery] {

@@ -2,7 +2,7 @@
 //
 // Receivers encode what they accepted into messages; writers decode them
 // on the other side of Kafka. A message holds one tenant's data of one kind
-// (metrics today; logs and builds share the header), so a writer can batch
+// (metrics or logs; builds will share the header), so a writer can batch
 // messages without looking inside them.
 //
 // Layout of a metrics message (all integers are varints unless noted):
@@ -19,6 +19,9 @@
 // batch compression takes care of repeated label strings, so the format
 // keeps no symbol table. Decoders check every length against the bytes
 // left and never allocate more than the message could hold.
+//
+// A logs message groups entries into runs of one stream, so a stream's
+// labels travel once per run; see AppendLogs.
 //
 // wire imports store for the data model and nothing else of Cairn's.
 package wire

@@ -1,0 +1,174 @@
+package wire
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+const (
+	magic   = 'C'
+	version = 1
+)
+
+// Kind says what a message carries.
+type Kind byte
+
+// Message kinds.
+const (
+	KindMetrics Kind = 1
+	KindLogs    Kind = 2
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindMetrics:
+		return "metrics"
+	case KindLogs:
+		return "logs"
+	}
+	return fmt.Sprintf("kind(%d)", byte(k))
+}
+
+// ErrCorrupt is wrapped by every decode error, so a writer can tell a bad
+// message (dead-letter it) from a failing store (retry it).
+var ErrCorrupt = errors.New("corrupt message")
+
+// Header returns the kind of a message and checks its magic and version.
+func Header(b []byte) (Kind, error) {
+	if len(b) < 3 {
+		return 0, fmt.Errorf("%w: %d bytes is too short for a header", ErrCorrupt, len(b))
+	}
+	if b[0] != magic {
+		return 0, fmt.Errorf("%w: bad magic byte 0x%02x", ErrCorrupt, b[0])
+	}
+	if b[1] != version {
+		return 0, fmt.Errorf("%w: unsupported version %d (this binary reads %d)", ErrCorrupt, b[1], version)
+	}
+	return Kind(b[2]), nil
+}
+
+// appendHeader starts a message of kind for tenant.
+func appendHeader(dst []byte, kind Kind, tenant string) []byte {
+	dst = append(dst, magic, version, byte(kind))
+	return appendString(dst, tenant)
+}
+
+// body checks the header of b against want and returns a decoder of the
+// rest, with the tenant already read.
+func body(b []byte, want Kind) (decoder, string, error) {
+	kind, err := Header(b)
+	if err != nil {
+		return decoder{}, "", err
+	}
+	if kind != want {
+		return decoder{}, "", fmt.Errorf("%w: message is %s, want %s", ErrCorrupt, kind, want)
+	}
+	d := decoder{b: b[3:]}
+	tenant := d.string()
+	return d, tenant, d.err
+}
+
+func appendLabels(dst []byte, ls labels.Labels) []byte {
+	dst = binary.AppendUvarint(dst, uint64(ls.Len()))
+	ls.Range(func(l labels.Label) {
+		dst = appendString(dst, l.Name)
+		dst = appendString(dst, l.Value)
+	})
+	return dst
+}
+
+// labels reads a label set, sorted, into b.
+func (d *decoder) labels(b *labels.ScratchBuilder) labels.Labels {
+	b.Reset()
+	n := d.count(2)
+	for j := 0; j < n && d.err == nil; j++ {
+		name := d.string()
+		b.Add(name, d.string())
+	}
+	b.Sort()
+	return b.Labels()
+}
+
+// end checks that nothing follows the last field.
+func (d *decoder) end() error {
+	if d.err == nil && len(d.b) != 0 {
+		d.fail("%d trailing bytes", len(d.b))
+	}
+	return d.err
+}
+
+func appendString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// decoder reads from b, remembering the first error; every read after an
+// error returns a zero value.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: "+format, append([]any{ErrCorrupt}, args...)...)
+	}
+	d.b = nil
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads an element count and checks that the bytes left can hold
+// that many elements of at least minSize bytes each.
+func (d *decoder) count(minSize int) int {
+	v := d.uvarint()
+	if d.err != nil {
+		return 0
+	}
+	if v > uint64(len(d.b)/minSize) {
+		d.fail("count %d exceeds the %d bytes left", v, len(d.b))
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) string() string {
+	n := d.count(1)
+	if d.err != nil {
+		return ""
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return s
+}
+
+func (d *decoder) uint64() uint64 {
+	if len(d.b) < 8 {
+		d.fail("truncated value")
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
