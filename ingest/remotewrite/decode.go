@@ -19,6 +19,20 @@ var ErrDecode = errors.New("cannot decode remote write request")
 // each carrying tenant. maxDecoded bounds the uncompressed size, so a small
 // body cannot claim gigabytes.
 func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error) {
+	raw, err := decompress(body, maxDecoded)
+	if err != nil {
+		return nil, err
+	}
+	var req prompb.WriteRequest
+	if err := req.Unmarshal(raw); err != nil {
+		return nil, fmt.Errorf("%w: protobuf: %v", ErrDecode, err)
+	}
+	return toSeries(req.Timeseries, tenant), nil
+}
+
+// decompress undoes the snappy block compression of a remote write body,
+// refusing bodies that claim more than maxDecoded bytes.
+func decompress(body []byte, maxDecoded int) ([]byte, error) {
 	n, err := snappy.DecodedLen(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrDecode, err)
@@ -30,11 +44,7 @@ func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error
 	if err != nil {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrDecode, err)
 	}
-	var req prompb.WriteRequest
-	if err := req.Unmarshal(raw); err != nil {
-		return nil, fmt.Errorf("%w: protobuf: %v", ErrDecode, err)
-	}
-	return toSeries(req.Timeseries, tenant), nil
+	return raw, nil
 }
 
 func toSeries(ts []prompb.TimeSeries, tenant string) []store.Series {
