@@ -82,6 +82,7 @@ func NewReceiver(cfg ReceiverConfig, topics Topics, producer Producer, logger *s
 func (rc *Receiver) Register(r chi.Router) {
 	r.Post("/api/v1/write", rc.handleRemoteWrite)
 	r.Post("/api/v1/push", rc.handleRemoteWrite)
+	r.Post("/v1/metrics", rc.handleOTLPMetrics)
 }
 
 func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,141 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/cairn-dev/cairn/ingest/otlp"
+	"github.com/cairn-dev/cairn/store/tenant"
+)
+
+// handleOTLPMetrics serves OTLP/HTTP metrics (POST /v1/metrics), protobuf
+// or JSON, plain or gzip. As the OTLP specification asks, it answers 200
+// with an ExportMetricsServiceResponse in the request's encoding, whose
+// partial_success counts the data points that were not stored and names
+// the first reason; 4xx with a google.rpc.Status for a request that
+// cannot be read at all; 503 with Retry-After when Kafka is down, which
+// the exporters retry.
+func (rc *Receiver) handleOTLPMetrics(w http.ResponseWriter, r *http.Request) {
+	const protocol = "otlp"
+	format, err := otlpFormat(r.Header.Get("Content-Type"))
+	if err != nil {
+		rc.failWith(w, protocol, "unsupported_content_type", http.StatusUnsupportedMediaType, err, otlpError(otlp.Protobuf))
+		return
+	}
+	fail := func(reason string, status int, err error) {
+		rc.failWith(w, protocol, reason, status, err, otlpError(format))
+	}
+	id, err := tenant.FromRequest(r)
+	if err != nil {
+		fail("invalid_tenant", http.StatusBadRequest, err)
+		return
+	}
+	raw, out := rc.bufs.Get().(*bytes.Buffer), rc.bufs.Get().(*bytes.Buffer)
+	defer rc.bufs.Put(raw)
+	defer rc.bufs.Put(out)
+	body, err := rc.readDecoded(raw, out, w, r)
+	if err != nil {
+		fail("body", statusOf(err), err)
+		return
+	}
+	md, err := otlp.Decode(body, format)
+	if err != nil {
+		fail("decode", http.StatusBadRequest, err)
+		return
+	}
+	res := otlp.Convert(md, id)
+	var v verdict
+	rejectedPoints := 0
+	for _, d := range res.Dropped {
+		rc.drop(protocol, &v, reject(d.Reason, "%s", d.Msg), d.Points)
+		rejectedPoints += d.Points
+	}
+	hit := make([]bool, res.Points)
+	kept := rc.admit(protocol, res.Series, &v, func(i int) {
+		if o := res.Origin[i]; o >= 0 && !hit[o] {
+			hit[o] = true
+			rejectedPoints++
+		}
+	})
+	if err := rc.produce(r.Context(), protocol, id, kept, &v); err != nil {
+		fail("kafka", http.StatusServiceUnavailable, err)
+		return
+	}
+	rc.answerOTLP(w, format, res.Points, rejectedPoints, v.first)
+}
+
+// answerOTLP writes the 200 response of an export, with partial_success
+// set when something was rejected.
+func (rc *Receiver) answerOTLP(w http.ResponseWriter, format otlp.Format, points, rejected int, first *rejection) {
+	resp := pmetricotlp.NewExportResponse()
+	if first != nil {
+		msg := first.msg
+		if rejected > 0 {
+			msg = fmt.Sprintf("%d of %d data points rejected, the rest were stored; first: %s", rejected, points, first.msg)
+		}
+		resp.PartialSuccess().SetRejectedDataPoints(int64(rejected))
+		resp.PartialSuccess().SetErrorMessage(strings.ToValidUTF8(msg, "\uFFFD"))
+	}
+	var body []byte
+	var err error
+	if format == otlp.JSON {
+		body, err = resp.MarshalJSON()
+	} else {
+		body, err = resp.MarshalProto()
+	}
+	if err != nil {
+		rc.logger.Error("otlp_response_marshal", "err", err)
+	}
+	w.Header().Set("Content-Type", format.ContentType())
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
+
+// otlpFormat picks the OTLP encoding from a Content-Type.
+func otlpFormat(contentType string) (otlp.Format, error) {
+	media, _, _ := mime.ParseMediaType(contentType)
+	switch media {
+	case "application/x-protobuf":
+		return otlp.Protobuf, nil
+	case "application/json":
+		return otlp.JSON, nil
+	}
+	return 0, fmt.Errorf("Content-Type %q is not supported: send application/x-protobuf or application/json", contentType)
+}
+
+// otlpError writes errors as OTLP/HTTP asks: a google.rpc.Status in the
+// request's encoding.
+func otlpError(format otlp.Format) errorWriter {
+	return func(w http.ResponseWriter, status int, err error) {
+		// A Status message must be valid UTF-8, and an error may quote the body.
+		st := &spb.Status{Code: int32(grpcCode(status)), Message: strings.ToValidUTF8(err.Error(), "\uFFFD")}
+		var body []byte
+		if format == otlp.JSON {
+			body, _ = protojson.Marshal(st)
+		} else {
+			body, _ = proto.Marshal(st)
+		}
+		w.Header().Set("Content-Type", format.ContentType())
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	}
+}
+
+func grpcCode(status int) codes.Code {
+	switch status {
+	case http.StatusServiceUnavailable:
+		return codes.Unavailable
+	case http.StatusRequestEntityTooLarge:
+		return codes.ResourceExhausted
+	}
+	return codes.InvalidArgument
+}
