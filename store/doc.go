@@ -373,7 +373,11 @@
 //     Inserts then carry insert_deduplication_token.
 //
 // Both flavours have the same column names and meanings, so every query
-// is the same SQL on both; queries use only functions 18.16 has. Tables
+// is the same SQL on both; queries use only functions 18.16 has.
+// TestModernServerAgrees checks this: it creates the modern schema in
+// chdb (a current ClickHouse engine embedded in Python), the baseline on
+// the 18.16 test server, loads the same rows into both and compares the
+// answers of every query shape in testdata/queries.sql. Tables
 // keep the flavour they were created with (schema_migrations records it);
 // upgrading the server later does not convert them. Settings sent to an
 // 18.16 server must be integers or booleans, and an INSERT needs an
