@@ -83,6 +83,8 @@ func (rc *Receiver) Register(r chi.Router) {
 	r.Post("/api/v1/write", rc.handleRemoteWrite)
 	r.Post("/api/v1/push", rc.handleRemoteWrite)
 	r.Post("/v1/metrics", rc.handleOTLPMetrics)
+	r.Post("/write", rc.handleInfluxV1)
+	r.Post("/api/v2/write", rc.handleInfluxV2)
 }
 
 func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
