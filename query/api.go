@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -93,12 +94,12 @@ func (a *API) InstantQuery(ctx context.Context, tenantID, expr string, ts time.T
 	if err := tenant.Validate(tenantID); err != nil {
 		return nil, err
 	}
-	qry, err := a.engine.NewInstantQuery(ctx, NewQueryable(a.reader, tenantID), nil, expr, ts)
+	qry, err := a.engine.NewInstantQuery(ctx, a.queryable(tenantID), nil, expr, ts)
 	if err != nil {
 		return nil, err
 	}
 	defer qry.Close()
-	res, err := a.exec(ctx, qry)
+	res, err := a.exec(ctx, qry, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -111,19 +112,42 @@ func (a *API) InstantQuery(ctx context.Context, tenantID, expr string, ts time.T
 	return nil, fmt.Errorf("query result is a %s, not a vector or scalar", res.Value.Type())
 }
 
-// exec runs qry once a slot is free.
-func (a *API) exec(ctx context.Context, qry promql.Query) (*promql.Result, error) {
+// queryable is the Queryable of one query of tenant, within the limits.
+func (a *API) queryable(tenant string) *Queryable {
+	return NewQueryable(a.reader, tenant, a.cfg.limits())
+}
+
+// exec runs qry once a slot is free. timeout is the request's own, 0 if
+// none: errors name the limit that stopped the query.
+func (a *API) exec(ctx context.Context, qry promql.Query, timeout time.Duration) (*promql.Result, error) {
 	select {
 	case a.slots <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("wait for one of %d query slots: %w", cap(a.slots), ctx.Err())
+		err := fmt.Errorf("wait for one of %d query slots (-query.max-concurrent): %w", cap(a.slots), ctx.Err())
+		return nil, a.nameLimit(err, timeout)
 	}
 	defer func() { <-a.slots }()
 	res := qry.Exec(ctx)
 	if res.Err != nil {
-		return res, res.Err
+		return res, a.nameLimit(res.Err, timeout)
 	}
 	return res, nil
+}
+
+// nameLimit adds the limit and its value to the engine's errors for
+// exceeding its bounds, which say what happened but not which bound.
+func (a *API) nameLimit(err error, timeout time.Duration) error {
+	var tooMany promql.ErrTooManySamples
+	if errors.As(err, &tooMany) {
+		return &LimitError{Flag: "-query.max-samples", Value: strconv.Itoa(a.cfg.MaxSamples), What: err.Error()}
+	}
+	if classify(err).typ != errTimeout {
+		return err
+	}
+	if timeout > 0 && timeout < a.cfg.Timeout {
+		return fmt.Errorf("%w (the limit is the request's timeout=%s)", err, timeout)
+	}
+	return fmt.Errorf("%w (the limit is -query.timeout=%s)", err, a.cfg.Timeout)
 }
 
 // result is what a handler answers: data, or an error.

@@ -383,6 +383,8 @@ func TestConfigValidate(t *testing.T) {
 	require.Equal(t, 2*time.Minute, cfg.Timeout)
 	require.Equal(t, 50_000_000, cfg.MaxSamples)
 	require.Equal(t, 5*time.Minute, cfg.LookbackDelta)
+	require.Equal(t, 32*24*time.Hour, cfg.MaxRange)
+	require.Equal(t, 100_000, cfg.MaxFetchedSeries)
 
 	tests := []struct {
 		name   string
@@ -395,6 +397,8 @@ func TestConfigValidate(t *testing.T) {
 		{"subquery step", func(c *Config) { c.DefaultSubqueryStep = 0 }, "-query.default-subquery-step"},
 		{"max series", func(c *Config) { c.MaxSeries = -1 }, "-query.max-series"},
 		{"max concurrent", func(c *Config) { c.MaxConcurrent = 0 }, "-query.max-concurrent"},
+		{"max fetched series", func(c *Config) { c.MaxFetchedSeries = -1 }, "-query.max-fetched-series"},
+		{"max range", func(c *Config) { c.MaxRange = -time.Hour }, "-query.max-range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

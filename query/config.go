@@ -5,7 +5,14 @@ import (
 	"flag"
 	"fmt"
 	"time"
+
+	"github.com/prometheus/common/model"
 )
+
+// limits are the Limits of every query.
+func (c *Config) limits() Limits {
+	return Limits{MaxFetchedSeries: c.MaxFetchedSeries, MaxRange: c.MaxRange}
+}
 
 // Config configures the query API and its PromQL engine.
 type Config struct {
@@ -25,6 +32,12 @@ type Config struct {
 	// MaxConcurrent bounds the PromQL queries evaluated at once; further
 	// queries wait for a slot until their context ends.
 	MaxConcurrent int
+	// MaxFetchedSeries bounds the series that the selectors of one PromQL
+	// query select together; 0 means no bound.
+	MaxFetchedSeries int
+	// MaxRange bounds the time span that one selector of a PromQL query
+	// reads, its range and the lookback delta included; 0 means no bound.
+	MaxRange time.Duration
 
 	// BuildInfo is what /api/v1/status/buildinfo reports. It is set by
 	// the program, not by flags.
@@ -49,6 +62,9 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.DefaultSubqueryStep, "query.default-subquery-step", time.Minute, "Step of subqueries that do not name one.")
 	fs.IntVar(&c.MaxSeries, "query.max-series", 100_000, "Maximum number of series, label names or label values returned by the series and label APIs; results beyond it are truncated with a warning. 0 means no limit.")
 	fs.IntVar(&c.MaxConcurrent, "query.max-concurrent", 20, "Maximum number of PromQL queries evaluated at once.")
+	fs.IntVar(&c.MaxFetchedSeries, "query.max-fetched-series", 100_000, "Maximum number of series the selectors of one PromQL query may select together; a query over it fails with a 422. 0 means no limit.")
+	c.MaxRange = 32 * 24 * time.Hour
+	fs.Var((*model.Duration)(&c.MaxRange), "query.max-range", "Maximum time span one selector of a PromQL query may read, its range and the lookback delta included, like 32d or 12h; a query over it fails with a 422. 0 means no limit.")
 }
 
 // Validate reports the first invalid setting.
@@ -66,6 +82,10 @@ func (c *Config) Validate() error {
 		return errors.New("-query.max-series is negative, use 0 for no limit")
 	case c.MaxConcurrent <= 0:
 		return fmt.Errorf("-query.max-concurrent is %d, it must be positive", c.MaxConcurrent)
+	case c.MaxFetchedSeries < 0:
+		return errors.New("-query.max-fetched-series is negative, use 0 for no limit")
+	case c.MaxRange < 0:
+		return errors.New("-query.max-range is negative, use 0 for no limit")
 	}
 	return nil
 }

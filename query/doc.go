@@ -36,12 +36,34 @@
 // # How a query runs
 //
 // Prometheus' own engine (promql.Engine, v0.315.0) evaluates PromQL. It reads
-// through Queryable, a storage.Queryable scoped to one tenant, whose Select
-// bounds the read by the engine's hints, calls SelectSeries then
+// through Queryable, a storage.Queryable scoped to one tenant and one query,
+// whose Select bounds the read by the engine's hints, calls SelectSeries then
 // ReadSamples, and hands the engine float samples with stale markers as
-// value.StaleNaN; lookback and staleness are the engine's business. Storage
-// failures become 500 internal, an expired context 503 timeout.
-// Native histograms are not stored yet: every sample is a float.
+// value.StaleNaN; lookback and staleness are the engine's business. The
+// engine calls Select for every selector before it evaluates any, one after
+// another; Select starts the read in a goroutine and returns a series set
+// that waits for it, so the selectors of a query are read concurrently, at
+// most four at a time. Storage failures become 500 internal, an expired
+// context 503 timeout. Native histograms are not stored yet: every sample is
+// a float.
+//
+// # Limits
+//
+// Each limit is a flag (Config), the same for every tenant; per-tenant
+// overrides are not there yet. A query over one fails with an error that
+// names the flag and its value:
+//
+//	-query.max-fetched-series  series all selectors of a query select   422 execution
+//	-query.max-range           time span one selector reads             422 execution
+//	-query.max-samples         samples the engine holds at once         422 execution
+//	-query.timeout             evaluation time (or the timeout param)   503 timeout
+//	-query.max-concurrent      queries evaluated at once; others wait   503 timeout
+//	-query.max-series          series/label API results, truncated with a warning
+//
+// 422 is what Prometheus answers for too many samples and Mimir for its
+// query limits: the query is valid but too big, and clients should not
+// retry it unchanged. The fetched-series and range limits are checked before
+// any sample is read (*LimitError).
 //
 // # Who imports it
 //

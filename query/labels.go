@@ -27,7 +27,7 @@ func (a *API) series(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	q := &querier{reader: a.reader, tenant: tenant, mint: lr.mint, maxt: lr.maxt}
+	q := &querier{Queryable: NewQueryable(a.reader, tenant, Limits{}), mint: lr.mint, maxt: lr.maxt}
 	hints := &storage.SelectHints{Start: lr.mint, End: lr.maxt, Func: selectSeriesFunc, Limit: hintLimit(lr.limit)}
 	var set storage.SeriesSet
 	if len(lr.matchers) == 1 {
@@ -60,7 +60,7 @@ func (a *API) labelNames(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	q := &querier{reader: a.reader, tenant: tenant, mint: lr.mint, maxt: lr.maxt}
+	q := &querier{Queryable: NewQueryable(a.reader, tenant, Limits{}), mint: lr.mint, maxt: lr.maxt}
 	hints := &storage.LabelHints{Limit: hintLimit(lr.limit)}
 	names, ws, err := lr.union(func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelNames(r.Context(), hints, ms...)
@@ -84,7 +84,7 @@ func (a *API) labelValues(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	q := &querier{reader: a.reader, tenant: tenant, mint: lr.mint, maxt: lr.maxt}
+	q := &querier{Queryable: NewQueryable(a.reader, tenant, Limits{}), mint: lr.mint, maxt: lr.maxt}
 	hints := &storage.LabelHints{Limit: hintLimit(lr.limit)}
 	vals, ws, err := lr.union(func(ms []*labels.Matcher) ([]string, annotations.Annotations, error) {
 		return q.LabelValues(r.Context(), name, hints, ms...)

@@ -21,7 +21,7 @@ func (a *API) instantQuery(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	ctx, cancel, err := timeoutContext(r)
+	ctx, cancel, timeout, err := timeoutContext(r)
 	if err != nil {
 		return fail(err)
 	}
@@ -30,11 +30,11 @@ func (a *API) instantQuery(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	qry, err := a.engine.NewInstantQuery(ctx, NewQueryable(a.reader, tenant), opts, r.FormValue("query"), ts)
+	qry, err := a.engine.NewInstantQuery(ctx, a.queryable(tenant), opts, r.FormValue("query"), ts)
 	if err != nil {
 		return fail(badParam("query", err))
 	}
-	return a.run(ctx, qry, limit)
+	return a.run(ctx, qry, limit, timeout)
 }
 
 // rangeQuery serves /api/v1/query_range: query, start, end, step, timeout,
@@ -48,7 +48,7 @@ func (a *API) rangeQuery(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	ctx, cancel, err := timeoutContext(r)
+	ctx, cancel, timeout, err := timeoutContext(r)
 	if err != nil {
 		return fail(err)
 	}
@@ -57,11 +57,11 @@ func (a *API) rangeQuery(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	qry, err := a.engine.NewRangeQuery(ctx, NewQueryable(a.reader, tenant), opts, r.FormValue("query"), start, end, step)
+	qry, err := a.engine.NewRangeQuery(ctx, a.queryable(tenant), opts, r.FormValue("query"), start, end, step)
 	if err != nil {
 		return fail(badParam("query", err))
 	}
-	return a.run(ctx, qry, limit)
+	return a.run(ctx, qry, limit, timeout)
 }
 
 // rangeParams parses start, end and step, all required, and bounds the
@@ -88,19 +88,19 @@ func rangeParams(r *http.Request) (start, end time.Time, step time.Duration, err
 	return start, end, step, nil
 }
 
-// timeoutContext applies the request's timeout parameter. The engine's own
-// timeout still bounds the query.
-func timeoutContext(r *http.Request) (context.Context, context.CancelFunc, error) {
+// timeoutContext applies the request's timeout parameter, which it
+// returns (0 when absent). The engine's own timeout still bounds the query.
+func timeoutContext(r *http.Request) (context.Context, context.CancelFunc, time.Duration, error) {
 	s := r.FormValue("timeout")
 	if s == "" {
-		return r.Context(), func() {}, nil
+		return r.Context(), func() {}, 0, nil
 	}
 	d, err := parseDuration(s)
 	if err != nil {
-		return nil, nil, badParam("timeout", err)
+		return nil, nil, 0, badParam("timeout", err)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), d)
-	return ctx, cancel, nil
+	return ctx, cancel, d, nil
 }
 
 // queryOpts reads the per-query lookback_delta; 0 keeps the engine's.
@@ -117,10 +117,10 @@ func queryOpts(r *http.Request) (promql.QueryOpts, error) {
 }
 
 // run executes qry and encodes its result before closing it: the engine
-// recycles the result's memory on Close.
-func (a *API) run(ctx context.Context, qry promql.Query, limit int) result {
+// recycles the result's memory on Close. timeout is the request's.
+func (a *API) run(ctx context.Context, qry promql.Query, limit int, timeout time.Duration) result {
 	defer qry.Close()
-	res, err := a.exec(ctx, qry)
+	res, err := a.exec(ctx, qry, timeout)
 	if err != nil {
 		return fail(err)
 	}

@@ -38,6 +38,7 @@ func (e *apiError) Unwrap() error { return e.err }
 func classify(err error) *apiError {
 	var (
 		ae       *apiError
+		limit    *LimitError
 		canceled promql.ErrQueryCanceled
 		timeout  promql.ErrQueryTimeout
 		stor     promql.ErrStorage
@@ -45,6 +46,9 @@ func classify(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &limit):
+		// As Prometheus answers too many samples, and Mimir its limits.
+		return &apiError{errExec, err}
 	case errors.As(err, &timeout), errors.Is(err, context.DeadlineExceeded):
 		// Before canceled: a driver may report a deadline as a cancellation.
 		return &apiError{errTimeout, err}

@@ -42,6 +42,27 @@ func (s *seriesSet) At() storage.Series {
 func (*seriesSet) Err() error                        { return nil }
 func (*seriesSet) Warnings() annotations.Annotations { return nil }
 
+// pendingSeriesSet is the series set of a read in flight: its first use
+// waits for the read.
+type pendingSeriesSet struct {
+	done chan storage.SeriesSet
+	set  storage.SeriesSet
+}
+
+var _ storage.SeriesSet = (*pendingSeriesSet)(nil)
+
+func (p *pendingSeriesSet) wait() storage.SeriesSet {
+	if p.set == nil {
+		p.set = <-p.done
+	}
+	return p.set
+}
+
+func (p *pendingSeriesSet) Next() bool                        { return p.wait().Next() }
+func (p *pendingSeriesSet) At() storage.Series                { return p.wait().At() }
+func (p *pendingSeriesSet) Err() error                        { return p.wait().Err() }
+func (p *pendingSeriesSet) Warnings() annotations.Annotations { return p.wait().Warnings() }
+
 // series is one stored series with its float samples, sorted by time.
 type series struct {
 	labels  labels.Labels

@@ -41,7 +41,7 @@ func specStorages(client *store.Client, dropped *atomic.Int64) func(testing.TB) 
 }
 
 func (s *specStorage) Querier(mint, maxt int64) (storage.Querier, error) {
-	return NewQueryable(s.client, s.tenant).Querier(mint, maxt)
+	return NewQueryable(s.client, s.tenant, Limits{}).Querier(mint, maxt)
 }
 
 func (*specStorage) ChunkQuerier(int64, int64) (storage.ChunkQuerier, error) {

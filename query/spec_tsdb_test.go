@@ -48,7 +48,7 @@ func TestPromQLSpecOverTSDB(t *testing.T) {
 type tsdbStorage struct{ storage.Storage }
 
 func (s tsdbStorage) Querier(mint, maxt int64) (storage.Querier, error) {
-	return NewQueryable(tsdbReader{s.Storage}, tenant.Default).Querier(mint, maxt)
+	return NewQueryable(tsdbReader{s.Storage}, tenant.Default, Limits{}).Querier(mint, maxt)
 }
 
 // tsdbReader is a Reader over a Prometheus storage, float samples only.

@@ -5,6 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/common/model"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
@@ -37,40 +43,107 @@ var _ Reader = (*store.Client)(nil)
 // lookups that need labels but no samples.
 const selectSeriesFunc = "series"
 
-// Queryable is a storage.Queryable over a Reader, scoped to one tenant.
-// The PromQL engine reads through it.
+// selectConcurrency bounds the store reads of one query in flight at once.
+const selectConcurrency = 4
+
+// Limits bound what one query may read from the store; zero means no
+// bound. A query over a limit fails with a *LimitError.
+type Limits struct {
+	// MaxFetchedSeries bounds the series that all selectors of one query
+	// select together (-query.max-fetched-series).
+	MaxFetchedSeries int
+	// MaxRange bounds the time span that one selector reads, its range
+	// and the lookback delta included (-query.max-range).
+	MaxRange time.Duration
+}
+
+// LimitError is a query that exceeds one of the Limits or of the engine's
+// bounds. The API answers it 422 execution, naming the flag and its value.
+type LimitError struct {
+	Flag  string // the flag that sets the limit, like "-query.max-range"
+	Value string // the limit, as the flag takes it
+	What  string // what exceeded it
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("%s, more than the limit %s=%s allows", e.What, e.Flag, e.Value)
+}
+
+// Queryable is a storage.Queryable over a Reader, scoped to one tenant,
+// for one query: the PromQL engine reads through it, and it counts the
+// series the query selects against its Limits.
 type Queryable struct {
-	reader Reader
-	tenant string
+	reader  Reader
+	tenant  string
+	limits  Limits
+	fetched atomic.Int64  // series selected so far
+	reads   chan struct{} // one token per store read in flight
 }
 
 var _ storage.Queryable = (*Queryable)(nil)
 
-// NewQueryable returns a Queryable that reads tenant's data from r.
-func NewQueryable(r Reader, tenant string) *Queryable {
-	return &Queryable{reader: r, tenant: tenant}
+// NewQueryable returns a Queryable that reads tenant's data from r within
+// limits. Use a new one for every query.
+func NewQueryable(r Reader, tenant string, limits Limits) *Queryable {
+	return &Queryable{reader: r, tenant: tenant, limits: limits, reads: make(chan struct{}, selectConcurrency)}
 }
 
 // Querier returns a querier over [mint, maxt]. It holds no resources.
 func (q *Queryable) Querier(mint, maxt int64) (storage.Querier, error) {
-	return &querier{reader: q.reader, tenant: q.tenant, mint: mint, maxt: maxt}, nil
+	return &querier{Queryable: q, mint: mint, maxt: maxt}, nil
 }
 
 type querier struct {
-	reader     Reader
-	tenant     string
+	*Queryable
 	mint, maxt int64
 }
 
 var _ storage.Querier = (*querier)(nil)
 
 // Select reads the matching series and their samples in the hinted time
-// range. It reads eagerly: the engine expands every series set it asks for.
+// range. The engine calls Select for every selector of a query before it
+// evaluates any, so Select starts the read and returns at once; the
+// series set waits for it. The reads of one query thus run concurrently,
+// at most selectConcurrency at a time.
 func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, matchers ...*labels.Matcher) storage.SeriesSet {
 	mint, maxt := q.mint, q.maxt
 	if hints != nil {
 		mint, maxt = hints.Start, hints.End
 	}
+	if hints != nil && hints.Func == selectSeriesFunc {
+		return q.read(ctx, sortSeries, hints, mint, maxt, matchers)
+	}
+	// Selectors read left-open ranges: [1h] reads (t-1h, t], 1h of samples.
+	if span, m := time.Duration(maxt-mint+1)*time.Millisecond, q.limits.MaxRange; m > 0 && span > m {
+		return storage.ErrSeriesSet(&LimitError{
+			Flag: "-query.max-range", Value: model.Duration(m).String(),
+			What: fmt.Sprintf("the selector %s reads %s of samples", selectorString(matchers), model.Duration(span)),
+		})
+	}
+	// The engine owns matchers and hints, and reads them while the read
+	// runs; readers may sort matchers in place, as Prometheus' TSDB does.
+	matchers = slices.Clone(matchers)
+	if hints != nil {
+		h := *hints
+		hints = &h
+	}
+	done := make(chan storage.SeriesSet, 1) // never blocks the reader
+	go func() {
+		select {
+		case q.reads <- struct{}{}:
+		case <-ctx.Done():
+			done <- storage.ErrSeriesSet(readError(ctx, ctx.Err()))
+			return
+		}
+		defer func() { <-q.reads }()
+		done <- q.read(ctx, sortSeries, hints, mint, maxt, matchers)
+	}()
+	return &pendingSeriesSet{done: done}
+}
+
+// read selects the series, counts them against MaxFetchedSeries, and
+// reads their samples unless the hints ask for labels only.
+func (q *querier) read(ctx context.Context, sortSeries bool, hints *storage.SelectHints, mint, maxt int64, matchers []*labels.Matcher) storage.SeriesSet {
 	refs, err := q.reader.SelectSeries(ctx, q.tenant, mint, maxt, matchers...)
 	if err != nil {
 		return storage.ErrSeriesSet(readError(ctx, fmt.Errorf("select series: %w", err)))
@@ -87,6 +160,12 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 	if hints != nil && hints.Func == selectSeriesFunc {
 		return &seriesSet{refs: refs, idx: -1}
 	}
+	if n, m := q.fetched.Add(int64(len(refs))), q.limits.MaxFetchedSeries; m > 0 && n > int64(m) {
+		return storage.ErrSeriesSet(&LimitError{
+			Flag: "-query.max-fetched-series", Value: strconv.Itoa(m),
+			What: fmt.Sprintf("the query selects at least %d series", n),
+		})
+	}
 	fps := make([]uint64, len(refs))
 	for i, r := range refs {
 		fps[i] = r.Fingerprint
@@ -96,6 +175,15 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 		return storage.ErrSeriesSet(readError(ctx, fmt.Errorf("read samples of %d series: %w", len(fps), err)))
 	}
 	return &seriesSet{refs: refs, samples: samples, idx: -1}
+}
+
+// selectorString prints matchers as a selector, for messages.
+func selectorString(ms []*labels.Matcher) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.String()
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // LabelValues returns the values of name, at most hints.Limit of them.

@@ -41,7 +41,7 @@ func collect(t *testing.T, set storage.SeriesSet) (map[string][]store.Sample, []
 
 func TestSelect(t *testing.T) {
 	r := fixture()
-	q, err := NewQueryable(r, tenant.Default).Querier(t0, t0+600_000)
+	q, err := NewQueryable(r, tenant.Default, Limits{}).Querier(t0, t0+600_000)
 	require.NoError(t, err)
 	defer q.Close()
 	ctx := context.Background()
@@ -69,7 +69,7 @@ func TestSelect(t *testing.T) {
 }
 
 func TestSelectStaleMarker(t *testing.T) {
-	q, err := NewQueryable(fixture(), tenant.Default).Querier(t0, t0+600_000)
+	q, err := NewQueryable(fixture(), tenant.Default, Limits{}).Querier(t0, t0+600_000)
 	require.NoError(t, err)
 	got, order := collect(t, q.Select(context.Background(), false, nil, labels.MustNewMatcher(labels.MatchEqual, labels.MetricName, "temp")))
 	require.Len(t, order, 1)
@@ -84,7 +84,7 @@ func TestSelectErrors(t *testing.T) {
 
 	r := fixture()
 	r.err = errors.New("boom")
-	q, err := NewQueryable(r, tenant.Default).Querier(t0, t0)
+	q, err := NewQueryable(r, tenant.Default, Limits{}).Querier(t0, t0)
 	require.NoError(t, err)
 	set := q.Select(context.Background(), false, nil, up)
 	require.False(t, set.Next())
@@ -98,7 +98,7 @@ func TestSelectErrors(t *testing.T) {
 	// stays in the chain, whatever the reader returned.
 	r = fixture()
 	r.block = true
-	q, err = NewQueryable(r, tenant.Default).Querier(t0, t0)
+	q, err = NewQueryable(r, tenant.Default, Limits{}).Querier(t0, t0)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -110,7 +110,7 @@ func TestSelectErrors(t *testing.T) {
 }
 
 func TestLabelHintsLimit(t *testing.T) {
-	q, err := NewQueryable(fixture(), tenant.Default).Querier(t0, t0+600_000)
+	q, err := NewQueryable(fixture(), tenant.Default, Limits{}).Querier(t0, t0+600_000)
 	require.NoError(t, err)
 	ctx := context.Background()
 	names, _, err := q.LabelNames(ctx, &storage.LabelHints{Limit: 2})
