@@ -67,8 +67,12 @@ func arrayLabels(sb *labels.ScratchBuilder, names, values []string) labels.Label
 // written, in q.Direction and, within a timestamp, by stream fingerprint
 // and line; at most q.Limit of them. Stream resolution happens first
 // (SelectStreams), then the records of the matching streams are read with
-// the line filters applied in ClickHouse. A line filter with an invalid
-// regular expression is an error wrapping ErrInvalidQuery.
+// the line filters applied in ClickHouse. With a limit, the range is read
+// in windows from its newest (Backward) or oldest end, each twice as long
+// as the one before, until the limit is met, so that the newest lines of
+// a long range cost little more than those of a short one. A line filter
+// with an invalid regular expression is an error wrapping
+// ErrInvalidQuery.
 func (c *Client) ReadLogs(ctx context.Context, q LogQuery) ([]LogEntry, error) {
 	filters, err := lineFiltersSQL(q.LineFilters)
 	if err != nil {
@@ -87,24 +91,78 @@ func (c *Client) ReadLogs(ctx context.Context, q LogQuery) ([]LogEntry, error) {
 	for i, r := range refs {
 		streams[r.Fingerprint], fps[i] = r.Labels, r.Fingerprint
 	}
-	var rows []logRow
+	var out []LogEntry
+	for _, w := range logWindows(start, end, q.Direction, q.Limit > 0) {
+		limit := 0
+		if q.Limit > 0 {
+			limit = q.Limit - len(out)
+		}
+		rows, err := c.readLogWindow(ctx, q, fps, streams, w, filters, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			out = append(out, r.entry)
+		}
+		if q.Limit > 0 && len(out) >= q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// logWindowsPerRange is how many first windows fit in a range: the first
+// window is 1/32 of it, so at most six windows cover it.
+const logWindowsPerRange = 32
+
+// logWindows splits [start, end] into the windows ReadLogs reads in turn:
+// with windowed, from the end the direction starts at, the first 1/32 of
+// the range and each next window twice the one before; else the range.
+func logWindows(start, end int64, dir Direction, windowed bool) [][2]int64 {
+	if !windowed {
+		return [][2]int64{{start, end}}
+	}
+	var out [][2]int64
+	size := max((end-start)/logWindowsPerRange, 1)
+	for lo, hi := start, end; lo <= hi; {
+		if dir == Forward {
+			w := [2]int64{lo, min(lo+size-1, hi)}
+			out, lo = append(out, w), w[1]+1
+		} else {
+			w := [2]int64{max(hi-size+1, lo), hi}
+			out, hi = append(out, w), w[0]-1
+		}
+		if size <= (end-start)/2 {
+			size *= 2
+		} else {
+			size = end - start + 1 // the rest, without overflowing
+		}
+	}
+	return out
+}
+
+// readLogWindow reads the entries of window w, at most limit (0: all), in
+// the query's order: each chunk of streams in one query, and chunks merged
+// and limited again.
+func (c *Client) readLogWindow(ctx context.Context, q LogQuery, fps []uint64, streams map[uint64]labels.Labels,
+	w [2]int64, filters string, limit int) ([]logRow, error) {
+	var (
+		rows []logRow
+		err  error
+	)
 	for chunk := range slices.Chunk(fps, readChunk) {
-		query := c.readLogsSQL(q.Tenant, chunk, start, end, filters, q.Direction, q.Limit)
+		query := c.readLogsSQL(q.Tenant, chunk, w[0], w[1], filters, q.Direction, limit)
 		if rows, err = c.readLogs(ctx, query, q.Tenant, streams, rows); err != nil {
 			return nil, err
 		}
 	}
 	if len(fps) > readChunk { // each chunk is in order; together they are not
 		slices.SortStableFunc(rows, logRowOrder(q.Direction))
-		if q.Limit > 0 && len(rows) > q.Limit {
-			rows = rows[:q.Limit]
+		if limit > 0 && len(rows) > limit {
+			rows = rows[:limit]
 		}
 	}
-	out := make([]LogEntry, len(rows))
-	for i, r := range rows {
-		out[i] = r.entry
-	}
-	return out, nil
+	return rows, nil
 }
 
 // logRow is an entry read and its stream's fingerprint.

@@ -102,3 +102,24 @@ func TestLogBatchFill(t *testing.T) {
 	require.Equal(t, [][]string{{"app", "zone"}, {"app", "zone"}}, b.streams.names)
 	require.Equal(t, []string{"app", "app"}, b.index.name, "the index skips the empty label")
 }
+
+func TestLogWindows(t *testing.T) {
+	require.Equal(t, [][2]int64{{0, 999}}, logWindows(0, 999, Backward, false))
+	back := logWindows(0, 3199, Backward, true)
+	require.Equal(t, [][2]int64{{3101, 3199}, {2903, 3100}, {2507, 2902}, {1715, 2506}, {131, 1714}, {0, 130}}, back)
+	fwd := logWindows(0, 3199, Forward, true)
+	require.Equal(t, [][2]int64{{0, 98}, {99, 296}, {297, 692}, {693, 1484}, {1485, 3068}, {3069, 3199}}, fwd)
+	require.Equal(t, [][2]int64{{5, 5}}, logWindows(5, 5, Backward, true))
+	require.Equal(t, [][2]int64{{5, 5}, {6, 6}}, logWindows(5, 6, Forward, true))
+	// The whole storable range: no overflow, and the windows tile it.
+	for _, dir := range []Direction{Backward, Forward} {
+		ws := logWindows(MinLogTime, MaxLogTime, dir, true)
+		require.LessOrEqual(t, len(ws), 7)
+		covered := int64(0)
+		for _, w := range ws {
+			require.LessOrEqual(t, w[0], w[1])
+			covered += w[1] - w[0] + 1
+		}
+		require.Equal(t, MaxLogTime-MinLogTime+1, covered)
+	}
+}

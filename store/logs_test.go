@@ -367,3 +367,22 @@ func TestWriteLogsManyDays(t *testing.T) {
 	require.Equal(t, "0", got[0])
 	require.Equal(t, "69", got[69])
 }
+
+func TestReadLogsWindows(t *testing.T) {
+	c := storetest.OpenTest(t)
+	// Entries spread so that a limited read crosses several windows.
+	var batch []store.LogEntry
+	for _, off := range []int64{0, 50, 1000, 3000, 3150, 3199, 3199} {
+		batch = append(batch, store.LogEntry{Tenant: "t", Stream: apiStream, T: logDay + off, Line: fmt.Sprint(off)},
+			store.LogEntry{Tenant: "t", Stream: dbStream, T: logDay + off, Line: fmt.Sprint(off)})
+	}
+	writeLogs(t, c, "", batch)
+	q := store.LogQuery{Tenant: "t", Matchers: []*labels.Matcher{eq("app", "api")}, Start: logDay, End: logDay + 3199, Limit: 4}
+	require.Equal(t, []string{"3199", "3150", "3000", "1000"}, lines(t, c, q))
+	q.Direction = store.Forward
+	require.Equal(t, []string{"0", "50", "1000", "3000"}, lines(t, c, q))
+	q.Limit = 100
+	require.Equal(t, []string{"0", "50", "1000", "3000", "3150", "3199"}, lines(t, c, q))
+	q.Matchers, q.Limit, q.Direction = []*labels.Matcher{eq("env", "prod")}, 3, store.Backward
+	require.Equal(t, []string{"3199", "3199", "3150"}, lines(t, c, q))
+}
