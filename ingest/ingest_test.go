@@ -37,7 +37,7 @@ func testQueueConfig(brokers string) queue.Config {
 func testReceiverConfig() ReceiverConfig {
 	return ReceiverConfig{
 		MaxRequestBytes: 1 << 20, MaxDecodedBytes: 4 << 20,
-		Limits: Limits{MaxLabelsPerSeries: 10, MaxLabelNameLength: 64, MaxLabelValueLength: 64, MaxFutureSkew: 10 * time.Minute},
+		Limits: Limits{MaxLabelsPerSeries: 10, MaxLabelNameLength: 64, MaxLabelValueLength: 64, MaxFutureSkew: 10 * time.Minute, MaxLineBytes: 1024},
 	}
 }
 

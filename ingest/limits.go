@@ -20,6 +20,7 @@ type Limits struct {
 	MaxLabelValueLength int
 	MaxSampleAge        time.Duration
 	MaxFutureSkew       time.Duration
+	MaxLineBytes        int
 }
 
 // RegisterFlags registers the limit flags on fs.
@@ -27,8 +28,9 @@ func (l *Limits) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&l.MaxLabelsPerSeries, "ingest.max-labels-per-series", 40, "Most labels a series may have, __name__ included.")
 	fs.IntVar(&l.MaxLabelNameLength, "ingest.max-label-name-length", 1024, "Longest label name accepted, in bytes.")
 	fs.IntVar(&l.MaxLabelValueLength, "ingest.max-label-value-length", 4096, "Longest label value accepted, in bytes.")
-	fs.DurationVar(&l.MaxSampleAge, "ingest.max-sample-age", 0, "Reject samples older than this. 0 accepts any age.")
-	fs.DurationVar(&l.MaxFutureSkew, "ingest.max-future-skew", 10*time.Minute, "Reject samples this far ahead of the receiver's clock.")
+	fs.DurationVar(&l.MaxSampleAge, "ingest.max-sample-age", 0, "Reject samples and log lines older than this. 0 accepts any age.")
+	fs.DurationVar(&l.MaxFutureSkew, "ingest.max-future-skew", 10*time.Minute, "Reject samples and log lines this far ahead of the receiver's clock.")
+	fs.IntVar(&l.MaxLineBytes, "ingest.max-line-bytes", 256<<10, "Longest log line accepted, in bytes.")
 }
 
 // Validate checks the limits themselves.
@@ -39,6 +41,9 @@ func (l *Limits) Validate() error {
 	}
 	if l.MaxLabelNameLength < 1 || l.MaxLabelValueLength < 1 {
 		errs = append(errs, errors.New("-ingest.max-label-name-length and -ingest.max-label-value-length must be at least 1"))
+	}
+	if l.MaxLineBytes < 1 {
+		errs = append(errs, fmt.Errorf("-ingest.max-line-bytes: %d, must be at least 1", l.MaxLineBytes))
 	}
 	if l.MaxSampleAge < 0 || l.MaxFutureSkew < 0 {
 		errs = append(errs, errors.New("-ingest.max-sample-age and -ingest.max-future-skew must not be negative"))
@@ -67,21 +72,27 @@ func (l *Limits) checkSeries(s *store.Series) *rejection {
 	if s.Labels.Get(labels.MetricName) == "" {
 		return reject("missing_metric_name", "series %s has no metric name (label __name__)", abbreviate(s.Labels))
 	}
+	return l.checkLabels("series", s.Labels)
+}
+
+// checkLabels validates each label of ls, a series' or a log stream's
+// (what says which, for messages). ls must be sorted.
+func (l *Limits) checkLabels(what string, ls labels.Labels) *rejection {
 	var bad *rejection
 	prev := ""
-	s.Labels.Range(func(lb labels.Label) {
+	ls.Range(func(lb labels.Label) {
 		switch {
 		case bad != nil:
 		case lb.Name == prev:
-			bad = reject("duplicate_label", "series %s has label %q twice", abbreviate(s.Labels), lb.Name)
+			bad = reject("duplicate_label", "%s %s has label %q twice", what, abbreviate(ls), lb.Name)
 		case lb.Name == labels.MetricName && !isLegacyMetricName(lb.Value):
 			bad = reject("invalid_metric_name", "metric name %q is not valid: want [a-zA-Z_:][a-zA-Z0-9_:]*", truncate(lb.Value))
 		case lb.Name != labels.MetricName && !isLegacyLabelName(lb.Name):
-			bad = reject("invalid_label_name", "label name %q of series %s is not valid: want [a-zA-Z_][a-zA-Z0-9_]*", truncate(lb.Name), abbreviate(s.Labels))
+			bad = reject("invalid_label_name", "label name %q of %s %s is not valid: want [a-zA-Z_][a-zA-Z0-9_]*", truncate(lb.Name), what, abbreviate(ls))
 		case len(lb.Name) > l.MaxLabelNameLength:
 			bad = reject("label_name_too_long", "label name %q is %d bytes long, the limit is %d (-ingest.max-label-name-length)", truncate(lb.Name), len(lb.Name), l.MaxLabelNameLength)
 		case len(lb.Value) > l.MaxLabelValueLength:
-			bad = reject("label_value_too_long", "value of label %q of series %s is %d bytes long, the limit is %d (-ingest.max-label-value-length)", lb.Name, abbreviate(s.Labels), len(lb.Value), l.MaxLabelValueLength)
+			bad = reject("label_value_too_long", "value of label %q of %s %s is %d bytes long, the limit is %d (-ingest.max-label-value-length)", lb.Name, what, abbreviate(ls), len(lb.Value), l.MaxLabelValueLength)
 		case !utf8.ValidString(lb.Value):
 			bad = reject("invalid_label_value", "value of label %q is not valid UTF-8", lb.Name)
 		}

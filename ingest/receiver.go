@@ -15,6 +15,7 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/cairn-dev/cairn/ingest/loki"
 	"github.com/cairn-dev/cairn/ingest/queue"
 	"github.com/cairn-dev/cairn/ingest/remotewrite"
 	"github.com/cairn-dev/cairn/ingest/wire"
@@ -63,6 +64,7 @@ type Receiver struct {
 	set      *metrics.Set
 	now      func() time.Time
 	bufs     sync.Pool
+	loki     *loki.Decoder
 }
 
 // NewReceiver returns a receiver that produces to topics.
@@ -75,6 +77,7 @@ func NewReceiver(cfg ReceiverConfig, topics Topics, producer Producer, logger *s
 		set:      set,
 		now:      time.Now,
 		bufs:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		loki:     loki.NewDecoder(),
 	}
 }
 
@@ -85,6 +88,7 @@ func (rc *Receiver) Register(r chi.Router) {
 	r.Post("/v1/metrics", rc.handleOTLPMetrics)
 	r.Post("/write", rc.handleInfluxV1)
 	r.Post("/api/v2/write", rc.handleInfluxV2)
+	rc.registerLogs(r)
 }
 
 func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
