@@ -254,13 +254,17 @@
 // written (a second cache of the same size), then the entries, one INSERT
 // per table. Consecutive entries of one stream share a fingerprint
 // computation. Entries outside [MinLogTime, MaxLogTime] are dropped.
+// WriteBuilds and WriteAlertStates insert once into their one table.
+// Every Write method splits a batch into inserts of at most 64 days, the
+// same split for the same batch, so a redelivered batch gets the same
+// tokens.
 //
 // # Duplicates
 //
 // Kafka delivers at least once, so the same batch may be written twice.
 // Three layers keep that invisible, the first two optional:
 //
-//   - On modern servers the token passed to WriteSeries becomes each
+//   - On modern servers the token passed to a Write method becomes each
 //     insert's insert_deduplication_token (suffixed with the table, and a
 //     chunk number when split), and the tables keep the last 1000 tokens
 //     (non_replicated_deduplication_window), so a repeated insert is
@@ -270,16 +274,20 @@
 //   - Every read deduplicates: LIMIT 1 BY fingerprint, timestamp on
 //     samples, LIMIT 1 BY fingerprint on series and streams, DISTINCT on
 //     labels, LIMIT 1 BY fingerprint, timestamp, line on log entries
-//     (before the query's LIMIT), and GROUP BY fingerprint, timestamp,
-//     cityHash64(line) before counting them.
+//     (before the query's LIMIT), GROUP BY fingerprint, timestamp,
+//     cityHash64(line) before counting them, the latest version of each
+//     run of build events (ORDER BY version DESC LIMIT 1 BY id), and
+//     LIMIT 1 BY fingerprint, timestamp, state on alert state changes.
 //
-// Correctness rests on the last alone.
+// Correctness rests on the last alone, with one exception: the sums and
+// counts of rollups, which a materialized view computes at insert time
+// (see Rollups).
 //
 // # Reading: what each query reads
 //
 // Every query is restricted to one tenant and a time range; mint and maxt
-// are milliseconds, inclusive, turned into the UTC days that overlap them
-// for the series tables. testdata/queries.sql shows each shape's SQL.
+// are milliseconds (nanoseconds for logs), inclusive, turned into the UTC
+// days that overlap them for the series and stream tables. testdata/queries.sql shows each shape's SQL.
 //
 // SelectSeries reads the series table in the partitions of those days.
 // A metric-name equality (or a set regexp such as up|down) narrows the
@@ -392,7 +400,8 @@
 //
 // # Migrations
 //
-// Migrations are numbered 1, 2, 3, … and append-only; each is a list of
+// Migrations are numbered 1 (metrics), 2 (logs), 3 (builds), 4 (alerts),
+// 5 (rollups), … and append-only; each is a list of
 // idempotent statements (IF NOT EXISTS), so a crash between applying one
 // and recording it in schema_migrations is repaired by running Migrate
 // again. A database that records a higher number than this binary knows
