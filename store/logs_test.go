@@ -386,3 +386,53 @@ func TestReadLogsWindows(t *testing.T) {
 	q.Matchers, q.Limit, q.Direction = []*labels.Matcher{eq("env", "prod")}, 3, store.Backward
 	require.Equal(t, []string{"3199", "3199", "3150"}, lines(t, c, q))
 }
+
+func BenchmarkWriteLogs(b *testing.B) {
+	c := storetest.OpenTest(b)
+	ctx := context.Background()
+	const streams, perStream = 100, 100
+	batch := make([]store.LogEntry, 0, streams*perStream)
+	for s := range streams {
+		stream := labels.FromStrings("app", "bench", "pod", fmt.Sprint("pod-", s))
+		for i := range perStream {
+			batch = append(batch, store.LogEntry{Tenant: "bench", Stream: stream,
+				Line:     fmt.Sprintf("level=info msg=\"request served\" path=/api/v1/items/%d status=200 duration=%dms", i, i%97),
+				Metadata: labels.FromStrings("trace_id", fmt.Sprintf("%016x", s*perStream+i))})
+		}
+	}
+	t := logDay
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		for i := range batch {
+			t++
+			batch[i].T = t
+		}
+		if err := c.WriteLogs(ctx, batch, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "lines/s")
+}
+
+func BenchmarkReadLogs(b *testing.B) {
+	c := storetest.OpenTest(b)
+	ctx := context.Background()
+	var batch []store.LogEntry
+	for i := range 100_000 {
+		batch = append(batch, store.LogEntry{Tenant: "bench", Stream: labels.FromStrings("app", "bench", "pod", fmt.Sprint("pod-", i%50)),
+			T: logDay + int64(i)*1_000_000, Line: fmt.Sprintf("request %d status=%d", i, 200+i%7*50)})
+	}
+	if err := c.WriteLogs(ctx, batch, ""); err != nil {
+		b.Fatal(err)
+	}
+	q := store.LogQuery{Tenant: "bench", Matchers: []*labels.Matcher{eq("app", "bench")}, Start: logDay, End: logDay + nsDay - 1,
+		LineFilters: []store.LineFilter{{Op: store.LineContains, Value: "status=500"}}, Limit: 1000}
+	b.ReportAllocs()
+	for b.Loop() {
+		es, err := c.ReadLogs(ctx, q)
+		if err != nil || len(es) != 1000 {
+			b.Fatal(len(es), err)
+		}
+	}
+}
