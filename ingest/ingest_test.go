@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -392,4 +393,46 @@ func TestWriterMetricsAndLogs(t *testing.T) {
 	dm, err := dlq.Fetch(ctx)
 	require.NoError(t, err)
 	require.Contains(t, dm.Headers["cairn.reason"], "no writer for kind(9) messages")
+}
+
+// flakySource fails its first fetches the way a broker without an elected
+// group coordinator does.
+type flakySource struct {
+	Source
+	fails int
+}
+
+func (f *flakySource) Fetch(ctx context.Context) (queue.Message, error) {
+	if f.fails > 0 {
+		f.fails--
+		return queue.Message{}, errors.New("[16] Not Coordinator For Group")
+	}
+	return f.Source.Fetch(ctx)
+}
+
+// TestWriterSurvivesFetchErrors checks that fetch errors pause the writer
+// instead of ending it.
+func TestWriterSurvivesFetchErrors(t *testing.T) {
+	qcfg := testQueueConfig(queuetest.Fake(t))
+	topics := TopicsFor(qcfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, queue.EnsureTopics(ctx, qcfg, topics.All()...))
+	p, err := queue.NewProducer(qcfg, discard(), metrics.NewSet())
+	require.NoError(t, err)
+	defer p.Close()
+	require.NoError(t, p.Produce(ctx, []queue.Message{{Topic: topics.Metrics, Key: queue.ShardKey("t", 0), Value: wire.AppendMetrics(nil, "t", []store.Series{series(1, 1, "__name__", "m")})}}))
+
+	c := queue.NewConsumer(qcfg, "writers", topics.Data(), discard())
+	defer c.Close()
+	st := &memStore{}
+	set := metrics.NewSet()
+	w := NewWriter(testWriterConfig(), &flakySource{Source: c, fails: 3}, st, p, topics.DeadLetter, discard(), set)
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(wctx) }()
+	require.Eventually(t, func() bool { return st.samples() == 1 }, 20*time.Second, 20*time.Millisecond)
+	stop()
+	require.NoError(t, <-done)
+	require.Equal(t, uint64(3), set.GetOrCreateCounter(`cairn_writer_retries_total{op="fetch"}`).Get())
 }

@@ -149,20 +149,33 @@ func (b *batch) full(cfg WriterConfig) bool {
 
 // Run consumes until ctx ends, then drains: it keeps reading for up to
 // -writer.drain-timeout until Kafka has nothing more, writes and commits
-// what it read, and returns. It returns an error only when Kafka fails in
-// a way retrying cannot mend; what it did not commit, Kafka delivers again.
+// what it read, and returns. What it did not commit, Kafka delivers again.
+//
+// Fetch errors are transient to a writer: a broker that restarts, a group
+// coordinator that moves or is not elected yet. The writer logs them and
+// fetches again after a backoff, as it does while the store is down.
 func (w *Writer) Run(ctx context.Context) error {
 	var b batch
+	backoff := time.Duration(0)
 	for ctx.Err() == nil {
 		wait := w.cfg.FlushInterval
 		if len(b.msgs) > 0 {
 			wait = max(time.Until(b.started.Add(w.cfg.FlushInterval)), time.Millisecond)
 		}
 		m, err := w.fetch(ctx, wait)
-		if err == nil {
+		switch {
+		case err == nil:
 			b.add(m, w.topic)
-		} else if ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("fetch from kafka: %w", err)
+			backoff = 0
+		case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		default:
+			backoff = min(max(2*backoff, 100*time.Millisecond), w.cfg.MaxBackoff)
+			w.set.GetOrCreateCounter(`cairn_writer_retries_total{op="fetch"}`).Inc()
+			w.logger.Warn("writer_retry", "op", "fetch", "backoff", backoff, "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
 		}
 		if b.full(w.cfg) {
 			// An error means ctx ended mid-flush; drain retries the batch.
