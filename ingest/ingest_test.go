@@ -295,7 +295,7 @@ func TestWriter(t *testing.T) {
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- w.Run(wctx) }()
-		require.Eventually(t, func() bool { return st.samples() == 20 }, 30*time.Second, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return st.samples() == 20 }, 90*time.Second, 20*time.Millisecond)
 		stop()
 		require.NoError(t, <-done)
 		require.NoError(t, c.Close())
