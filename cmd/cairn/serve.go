@@ -43,6 +43,7 @@ type serveConfig struct {
 	ClickHouse store.Config
 	Receiver   ingest.ReceiverConfig
 	Writer     ingest.WriterConfig
+	Retention  store.RetentionConfig
 	Query      query.Config
 }
 
@@ -55,6 +56,7 @@ func (c *serveConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.ClickHouse.RegisterFlags(fs)
 	c.Receiver.RegisterFlags(fs)
 	c.Writer.RegisterFlags(fs)
+	c.Retention.RegisterFlags(fs)
 	c.Query.RegisterFlags(fs)
 }
 
@@ -80,7 +82,7 @@ func (c *serveConfig) Validate() error {
 		errs = append(errs, c.Receiver.Validate())
 	}
 	if roles[roleWriter] {
-		errs = append(errs, c.Writer.Validate())
+		errs = append(errs, c.Writer.Validate(), c.Retention.Validate())
 	}
 	if roles[roleQuery] {
 		errs = append(errs, c.Query.Validate())
@@ -142,6 +144,7 @@ type pipeline struct {
 	producer *queue.Producer
 	consumer *queue.Consumer
 	writer   *ingest.Writer
+	retainer *store.Retainer
 	router   chi.Router
 }
 
@@ -184,6 +187,9 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 	if roles[roleWriter] {
 		p.consumer = queue.NewConsumer(cfg.Kafka, cfg.Writer.Group, topics.Data(), logger.With("component", "writer"))
 		p.writer = ingest.NewWriter(cfg.Writer, p.consumer, p.store, p.producer, topics.DeadLetter, logger.With("component", "writer"), p.metrics)
+		// Retention runs with the writers: every writer may run it, since
+		// dropping a partition twice is harmless.
+		p.retainer = store.NewRetainer(p.store, cfg.Retention, logger)
 	}
 	if roles[roleQuery] {
 		qcfg := cfg.Query
@@ -227,6 +233,9 @@ func (p *pipeline) Run(ctx context.Context, ln net.Listener) error {
 		p.logger.Info("http_server_stopped")
 		return nil
 	})
+	if p.retainer != nil {
+		g.Go(func() error { return p.retainer.Run(gctx) })
+	}
 	if p.writer != nil {
 		wctx, cancelWriter := context.WithCancel(context.Background())
 		g.Go(func() error {
