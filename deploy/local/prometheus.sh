@@ -7,7 +7,8 @@
 #
 # build   compiles cmd/prometheus once from the Go module proxy, in a
 #         throwaway module outside the repo (its go.mod copies Prometheus'
-#         replace line), into $CAIRN_CACHE_DIR/prometheus-<version>/prometheus.
+#         replace line), into $CAIRN_CACHE_DIR/prometheus-<version>/prometheus,
+#         stamped with its release (v0.315.0 is 3.15.0).
 #         Cold: ~9 min and ~3.3 GB on two cores. The web UI's assets are not
 #         built; the HTTP API works without them.
 # start   builds if needed, then serves on 127.0.0.1 with the remote-write
@@ -35,6 +36,11 @@ pinned_version() {
 
 VERSION=${CAIRN_PROMETHEUS_VERSION:-$(pinned_version)}
 [[ -n $VERSION ]] || die "cannot find $MODULE in $CAIRN_ROOT/go.mod"
+# Module v0.315.0 is Prometheus 3.15.0: the binary reports that version
+# (stamped at link time), which side-by-side tests check.
+minor=${VERSION#v0.}
+minor=${minor%%.*}
+RELEASE=$((minor / 100)).$((minor % 100)).${VERSION##*.}
 BUILD_DIR=$CAIRN_CACHE_DIR/prometheus-$VERSION
 BIN=$BUILD_DIR/prometheus
 DIR=$CAIRN_LOCAL_DIR/prometheus
@@ -42,9 +48,13 @@ PIDFILE=$DIR/prometheus.pid
 CONFIG=$DIR/prometheus.yml
 READY_TIMEOUT=60
 
+built() {
+	[[ -x $BIN ]] && "$BIN" --version 2>&1 | grep -qF "version $RELEASE "
+}
+
 build() {
-	if [[ -x $BIN ]]; then
-		say "$BIN already built"
+	if built; then
+		say "$BIN (Prometheus $RELEASE) already built"
 		return 0
 	fi
 	command -v go >/dev/null || die "go is not on PATH"
@@ -63,10 +73,12 @@ build() {
 		awk '$1 == "replace" && $3 == "=>" { print $2 "=" $4 "@" $5 }' "$mod" |
 			while read -r r; do go mod edit -replace "$r"; done
 		go get "$MODULE/cmd/prometheus@$VERSION" >&2
-		nice go build -o "$BIN.tmp" "$MODULE/cmd/prometheus" >&2
+		local v=github.com/prometheus/common/version
+		nice go build -o "$BIN.tmp" -ldflags "-X $v.Version=$RELEASE -X $v.Revision=$VERSION -X $v.Branch=module-proxy" \
+			"$MODULE/cmd/prometheus" >&2
 	)
 	mv "$BIN.tmp" "$BIN"
-	say "built $BIN"
+	say "built $BIN (Prometheus $RELEASE)"
 }
 
 write_config() {
