@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/cairn-dev/cairn/ingest/queue"
+	"github.com/cairn-dev/cairn/ingest/wire"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -94,4 +96,30 @@ func setText(e *receiverEnv) string {
 	var b strings.Builder
 	e.set.WritePrometheus(&b)
 	return b.String()
+}
+
+// consumeAtLeast reads at least n series back from the metrics topic, and
+// whatever else arrives within half a second after: for exports whose
+// series count depends on the clock (target_info gets a sample at the
+// first and at the last point of a resource).
+func (e *receiverEnv) consumeAtLeast(t *testing.T, n int) []store.Series {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := queue.NewConsumer(e.qcfg, e.qcfg.TopicPrefix+"check", []string{e.topics.Metrics}, discard())
+	defer c.Close()
+	var out []store.Series
+	for {
+		fctx, fcancel := ctx, context.CancelFunc(func() {})
+		if len(out) >= n {
+			fctx, fcancel = context.WithTimeout(ctx, 500*time.Millisecond)
+		}
+		m, err := c.Fetch(fctx)
+		fcancel()
+		if err != nil && len(out) >= n {
+			return out
+		}
+		require.NoError(t, err, "waiting for %d series, have %d", n, len(out))
+		out, err = wire.DecodeMetrics(out, m.Value)
+		require.NoError(t, err)
+	}
 }

@@ -74,8 +74,9 @@ func TestOTLPFromSDK(t *testing.T) {
 
 	require.NoError(t, mp.ForceFlush(ctx))
 
-	// 1 counter + 1 up-down + (3 buckets + Inf + sum + count) + 1 gauge + target_info.
-	got := byName(e.consumeSeries(t, 10))
+	// 1 counter + 1 up-down + (3 buckets + Inf + sum + count) + 1 gauge +
+	// target_info (twice when the points straddle a millisecond).
+	got := byName(e.consumeAtLeast(t, 10))
 	want := map[string]string{
 		"http_server_requests_total":                 `{__name__="http_server_requests_total", http_route="/cart", instance="checkout-1", job="shop/checkout"}`,
 		"http_server_active_requests":                `{__name__="http_server_active_requests", instance="checkout-1", job="shop/checkout"}`,
@@ -95,7 +96,7 @@ func TestOTLPFromSDK(t *testing.T) {
 		buckets[s.Labels.Get("le")] = s.Samples[0].V
 	}
 	require.Equal(t, map[string]float64{"0.005": 1, "0.05": 3, "0.5": 3, "+Inf": 4}, buckets)
-	require.Len(t, got["target_info"], 1)
+	require.NotEmpty(t, got["target_info"])
 	require.Equal(t, "test", got["target_info"][0].Labels.Get("deployment_environment_name"))
 	require.Equal(t, "go", got["target_info"][0].Labels.Get("telemetry_sdk_language"))
 }
@@ -121,9 +122,9 @@ func TestOTLPDeltaFromSDK(t *testing.T) {
 	err = mp.ForceFlush(ctx)
 	require.ErrorContains(t, err, "OTLP partial success: 2 of 3 data points rejected, the rest were stored; first: "+
 		`metric "jobs.done" has delta temporality, which Cairn does not store: 2 data points rejected; configure the exporter for cumulative temporality (2 metric data points rejected)`)
-	got := byName(e.consumeSeries(t, 2))
+	got := byName(e.consumeAtLeast(t, 2))
 	require.Len(t, got["queue_depth"], 1)
-	require.Len(t, got["target_info"], 1)
+	require.NotEmpty(t, got["target_info"])
 }
 
 func postOTLP(t *testing.T, e *receiverEnv, body []byte, contentType string) (int, []byte, http.Header) {
