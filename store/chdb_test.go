@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,16 +20,29 @@ const envCHDB = "CAIRN_TEST_CHDB"
 // baseline schema on the test server, loads the same rows into both and
 // checks that every query shape of testdata/queries.sql answers the same
 // on both (testdata/chdb/compare.py). It needs CAIRN_TEST_CLICKHOUSE,
-// CAIRN_TEST_CHDB and clickhouse-client on the PATH.
+// CAIRN_TEST_CHDB and clickhouse-client on the PATH; make test sets both
+// (deploy/local/chdb.sh installs the Python). With CAIRN_TEST_CHDB set,
+// an interpreter that cannot import chdb fails the test.
 func TestModernServerAgrees(t *testing.T) {
 	addr := storetest.Addr(t)
-	python := os.Getenv(envCHDB)
-	if python == "" {
-		t.Skip(envCHDB + " not set: name a Python interpreter with the chdb package")
-	}
+	python := chdbPython(t)
 	host, port, err := net.SplitHostPort(addr)
 	require.NoError(t, err)
 	out, err := exec.Command(python, "testdata/chdb/compare.py", "testdata", host, port).CombinedOutput()
 	t.Logf("compare.py:\n%s", out)
 	require.NoError(t, err, "the modern schema on chdb and the baseline on %s disagree, or the comparison failed", addr)
+}
+
+// chdbPython returns the interpreter CAIRN_TEST_CHDB names, skipping t
+// when it is unset and failing it when that interpreter cannot run chdb.
+func chdbPython(t testing.TB) string {
+	t.Helper()
+	python := os.Getenv(envCHDB)
+	if python == "" {
+		t.Skip(envCHDB + " not set: name a Python interpreter with the chdb package (deploy/local/chdb.sh install)")
+	}
+	out, err := exec.Command(python, "-c", "import chdb; print(chdb.__version__)").CombinedOutput()
+	require.NoError(t, err, "%s=%s is set but cannot import chdb: %s", envCHDB, python, out)
+	t.Logf("chdb %s", strings.TrimSpace(string(out)))
+	return python
 }

@@ -390,7 +390,8 @@
 // TestModernServerAgrees checks this: it creates the modern schema in
 // chdb (a current ClickHouse engine embedded in Python), the baseline on
 // the 18.16 test server, loads the same rows into both and compares the
-// answers of every query shape in testdata/queries.sql. Tables
+// answers of every query shape in testdata/queries.sql; make test runs
+// it, with a pinned chdb that deploy/local/chdb.sh installs. Tables
 // keep the flavour they were created with (schema_migrations records it);
 // upgrading the server later does not convert them. Settings sent to an
 // 18.16 server must be integers or booleans, and an INSERT needs an

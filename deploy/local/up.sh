@@ -2,7 +2,9 @@
 #
 # up.sh [--holder NAME] [--pid PID] starts the local ClickHouse and Kafka,
 # reusing servers already running, and prints their addresses on stdout as
-# export lines, so `eval "$(deploy/local/up.sh)"` sets up a shell.
+# export lines, so `eval "$(deploy/local/up.sh)"` sets up a shell. It also
+# installs chdb's Python when missing (chdb.sh) and exports it as
+# CAIRN_TEST_CHDB, for store's comparison with a current ClickHouse.
 #
 # Each caller holds the servers under a NAME ("manual" by default); down.sh
 # with the same NAME releases them and stops a server only when up.sh had
@@ -44,7 +46,10 @@ for svc in "${LOCAL_SERVICES[@]}"; do
 	add_holder "$svc" "$holder" "$holder_pid"
 done
 
+chdb_python=$("$CAIRN_DEPLOY_DIR/chdb.sh" install)
+
 cat <<EOF
+export CAIRN_TEST_CHDB=$chdb_python
 export CAIRN_TEST_CLICKHOUSE=$LOCAL_HOST:${CAIRN_CLICKHOUSE_PORT:-19000}
 export CAIRN_TEST_CLICKHOUSE_HTTP=$LOCAL_HOST:${CAIRN_CLICKHOUSE_HTTP_PORT:-18123}
 export CAIRN_TEST_KAFKA=$LOCAL_HOST:${CAIRN_KAFKA_PORT:-19092}

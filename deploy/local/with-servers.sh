@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #
 # with-servers.sh CMD ARGS... runs a command with the local ClickHouse and
-# Kafka up and CAIRN_TEST_* pointing at them, then stops whatever it started
+# Kafka up and CAIRN_TEST_* pointing at them (and at chdb's Python: see
+# up.sh), then stops whatever it started
 # (also on failure or Ctrl-C), and exits with the command's status.
 # `make test` runs the test suite this way.
 set -euo pipefail
