@@ -20,6 +20,7 @@ type Kind byte
 const (
 	KindMetrics Kind = 1
 	KindLogs    Kind = 2
+	KindBuilds  Kind = 3
 )
 
 func (k Kind) String() string {
@@ -28,6 +29,8 @@ func (k Kind) String() string {
 		return "metrics"
 	case KindLogs:
 		return "logs"
+	case KindBuilds:
+		return "builds"
 	}
 	return fmt.Sprintf("kind(%d)", byte(k))
 }
