@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -22,17 +23,18 @@ import (
 // ports of its own, so the shared test servers stay up for every other
 // test. They need what `make test` installs and run only there.
 
-// localServer is a ClickHouse or Kafka that deploy/local runs for one test.
+// localServer is a server that deploy/local runs for one test.
 type localServer struct {
 	script string
+	dir    string // its CAIRN_LOCAL_DIR
 	env    []string
 }
 
 func startLocalServer(t *testing.T, script string, env map[string]string) *localServer {
 	t.Helper()
 	queuetest.Real(t) // skips outside `make test`, where the jars and packages are installed
-	s := &localServer{script: filepath.Join("..", "..", "deploy", "local", script), env: os.Environ()}
-	s.env = append(s.env, "CAIRN_LOCAL_DIR="+t.TempDir())
+	s := &localServer{script: filepath.Join("..", "..", "deploy", "local", script), dir: t.TempDir(), env: os.Environ()}
+	s.env = append(s.env, "CAIRN_LOCAL_DIR="+s.dir)
 	for k, v := range env {
 		s.env = append(s.env, k+"="+v)
 	}
@@ -47,6 +49,17 @@ func (s *localServer) run(t *testing.T, action string) {
 	cmd.Env = s.env
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s %s:\n%s", s.script, action, out)
+}
+
+// pid returns the process ID of the server, from the pid file that
+// deploy/local keeps as <state dir>/<name>/<name>.pid.
+func (s *localServer) pid(t *testing.T, name string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.dir, name, name+".pid"))
+	require.NoError(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	require.NoError(t, err)
+	return pid
 }
 
 func freePort(t *testing.T) string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cairn-dev/cairn/ingest"
@@ -205,6 +206,7 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 	p.router.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	p.router.Get("/readyz", p.handleReady)
 	p.router.Get("/metrics", p.handleMetrics)
+	p.router.Mount("/debug", middleware.Profiler())
 	return p, nil
 }
 

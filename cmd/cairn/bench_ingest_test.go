@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/ingest/remotewrite"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// TestIngestSideBySide measures sustained remote-write ingest of Cairn
+// (with its own Kafka and ClickHouse), VictoriaMetrics single-node and
+// Prometheus on this machine, with the same pre-encoded load, one after
+// the other. It is a benchmark, not a test: it runs only with
+// CAIRN_BENCH_INGEST=1 (see docs/benchmarks.md) and prints a table.
+//
+// For each target it reports acknowledged samples per second of wall
+// time and per CPU-second of the target's processes (utime+stime from
+// /proc); for Cairn also acknowledged → queryable, the time until
+// ClickHouse holds every acknowledged sample.
+func TestIngestSideBySide(t *testing.T) {
+	if os.Getenv("CAIRN_BENCH_INGEST") == "" {
+		t.Skip("benchmark: run with CAIRN_BENCH_INGEST=1 (docs/benchmarks.md)")
+	}
+	hosts := envInt("CAIRN_BENCH_HOSTS", 100)
+	rounds := envInt("CAIRN_BENCH_ROUNDS", 400)
+	senders := envInt("CAIRN_BENCH_SENDERS", 4)
+	load := newNodeLoad(hosts, rounds, 1000)
+	t.Logf("load: %d series (%d hosts), %d rounds at 15s, %d samples in %d requests of ≤1000 series, %d senders",
+		load.series, hosts, rounds, load.samples, len(load.bodies), senders)
+
+	var results []benchResult
+	results = append(results, benchCairn(t, load, senders))
+	results = append(results, benchPeer(t, load, senders, "VictoriaMetrics", "victoriametrics.sh", "victoriametrics", "/api/v1/write", map[string]string{"CAIRN_VM_PORT": freePort(t)}, "CAIRN_VM_PORT"))
+	results = append(results, benchPeer(t, load, senders, "Prometheus", "prometheus.sh", "prometheus", "/api/v1/write", map[string]string{"CAIRN_PROMETHEUS_PORT": freePort(t)}, "CAIRN_PROMETHEUS_PORT"))
+
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "\n| target | samples | wall s | samples/s | CPU s | samples per CPU-second | acknowledged → queryable |\n|---|---|---|---|---|---|---|\n")
+	for _, r := range results {
+		fmt.Fprintf(&sb, "| %s | %d | %.1f | %.0f | %.1f (%s) | %.0f | %s |\n", r.name, r.samples, r.wall.Seconds(),
+			float64(r.samples)/r.wall.Seconds(), r.cpu, r.cpuDetail, float64(r.samples)/r.cpu, r.queryable)
+	}
+	t.Log(sb.String())
+}
+
+type benchResult struct {
+	name      string
+	samples   int64
+	wall      time.Duration
+	cpu       float64 // seconds
+	cpuDetail string
+	queryable string
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// nodeLoad is remote-write bodies of node_exporter-like series, encoded
+// before the clock starts so that every target gets the same bytes.
+type nodeLoad struct {
+	series  int
+	samples int64
+	bodies  [][]byte
+	counts  []int
+}
+
+func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
+	var all []labels.Labels
+	for h := range hosts {
+		inst := fmt.Sprintf("host-%03d:9100", h)
+		add := func(kv ...string) {
+			all = append(all, labels.FromStrings(append([]string{"job", "node", "instance", inst}, kv...)...))
+		}
+		for cpu := range 8 {
+			for _, mode := range []string{"user", "system", "idle", "iowait", "irq", "softirq", "steal", "nice"} {
+				add("__name__", "node_cpu_seconds_total", "cpu", strconv.Itoa(cpu), "mode", mode)
+			}
+		}
+		for _, dev := range []string{"eth0", "eth1", "lo"} {
+			for _, m := range []string{"receive_bytes", "transmit_bytes", "receive_packets", "transmit_packets", "receive_errs", "transmit_errs"} {
+				add("__name__", "node_network_"+m+"_total", "device", dev)
+			}
+		}
+		for _, m := range []string{"MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapTotal", "SwapFree", "Active", "Inactive", "Dirty"} {
+			add("__name__", "node_memory_"+m+"_bytes")
+		}
+		for _, mp := range []string{"/", "/var", "/home"} {
+			for _, m := range []string{"size_bytes", "avail_bytes", "files", "files_free"} {
+				add("__name__", "node_filesystem_"+m, "mountpoint", mp, "fstype", "ext4", "device", "/dev/sda1")
+			}
+		}
+	}
+	base := time.Now().Add(-time.Duration(rounds+60) * 15 * time.Second).Truncate(time.Second).UnixMilli()
+	l := &nodeLoad{series: len(all)}
+	for r := range rounds {
+		for i := 0; i < len(all); i += perRequest {
+			end := min(i+perRequest, len(all))
+			batch := make([]store.Series, 0, end-i)
+			for j := i; j < end; j++ {
+				v := float64(r*(j%97+1)) + float64(j) // counters and gauges that move
+				batch = append(batch, store.Series{Labels: all[j], Samples: []store.Sample{{T: base + int64(r)*15000, V: v}}})
+			}
+			body, err := remotewrite.EncodeV1(batch)
+			if err != nil {
+				panic(err)
+			}
+			l.bodies = append(l.bodies, body)
+			l.counts = append(l.counts, len(batch))
+			l.samples += int64(len(batch))
+		}
+	}
+	return l
+}
+
+// send posts every body to url with n senders, retrying a body until it
+// is acknowledged, and returns the wall time.
+func (l *nodeLoad) send(t *testing.T, url string, n int) time.Duration {
+	client := &http.Client{Timeout: 30 * time.Second}
+	var next atomic.Int64
+	var failures atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range n {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(l.bodies); i = int(next.Add(1) - 1) {
+				for !postOnce(client, url, l.bodies[i]) {
+					failures.Add(1)
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if f := failures.Load(); f > 0 {
+		t.Logf("%s: %d requests retried", url, f)
+	}
+	return time.Since(start)
+}
+
+func postOnce(client *http.Client, url string, body []byte) bool {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return false
+	}
+	req.Header.Set("Content-Encoding", "snappy")
+	req.Header.Set("Content-Type", "application/x-protobuf")
+	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode/100 == 2
+}
+
+// cpuSeconds returns the user+system CPU time a process has used.
+func cpuSeconds(t *testing.T, pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	// Fields after the command name (which may hold spaces) start at ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100 // USER_HZ
+}
+
+type cpuMeter struct {
+	names  []string
+	pids   []int
+	starts []float64
+}
+
+func (m *cpuMeter) add(t *testing.T, name string, pid int) {
+	m.names, m.pids, m.starts = append(m.names, name), append(m.pids, pid), append(m.starts, cpuSeconds(t, pid))
+}
+
+// used returns the CPU seconds used since add, in total and per process.
+func (m *cpuMeter) used(t *testing.T) (float64, string) {
+	var total float64
+	var parts []string
+	for i, pid := range m.pids {
+		d := cpuSeconds(t, pid) - m.starts[i]
+		total += d
+		parts = append(parts, fmt.Sprintf("%s %.1f", m.names[i], d))
+	}
+	return total, strings.Join(parts, ", ")
+}
+
+func benchCairn(t *testing.T, load *nodeLoad, senders int) benchResult {
+	chPort, chHTTP := freePort(t), freePort(t)
+	ch := startLocalServer(t, "clickhouse.sh", map[string]string{"CAIRN_CLICKHOUSE_PORT": chPort, "CAIRN_CLICKHOUSE_HTTP_PORT": chHTTP})
+	kPort := freePort(t)
+	kafka := startLocalServer(t, "kafka.sh", map[string]string{"CAIRN_KAFKA_PORT": kPort, "CAIRN_KAFKA_CONTROLLER_PORT": freePort(t)})
+	listen := freeAddr(t)
+	args := []string{"serve", "-listen", listen, "-log.level", "warn",
+		"-kafka.brokers", "127.0.0.1:" + kPort, "-clickhouse.addr", "127.0.0.1:" + chPort, "-clickhouse.database", "bench"}
+	args = append(args, strings.Fields(os.Getenv("CAIRN_BENCH_ARGS"))...) // e.g. -kafka.compression=none
+	p := startCairn(t, listen, args...)
+
+	var m cpuMeter
+	m.add(t, "cairn", p.cmd.Process.Pid)
+	m.add(t, "kafka", kafka.pid(t, "kafka"))
+	m.add(t, "clickhouse", ch.pid(t, "clickhouse"))
+	start := time.Now()
+	if path := os.Getenv("CAIRN_BENCH_PROFILE"); path != "" {
+		go captureProfile(t, p.base, path)
+	}
+	wall := load.send(t, p.base+"/api/v1/write", senders)
+	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= load.samples }, 5*time.Minute, 100*time.Millisecond)
+	queryable := time.Since(start)
+	cpu, detail := m.used(t)
+	p.stop(t)
+	return benchResult{name: "Cairn (+Kafka +ClickHouse 18.16)", samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail,
+		queryable: fmt.Sprintf("all in %.1fs (%.0f samples/s end to end)", queryable.Seconds(), float64(load.samples)/queryable.Seconds())}
+}
+
+func chCount(t *testing.T, httpPort, table string) int64 {
+	resp, err := httpClient.Get("http://127.0.0.1:" + httpPort + "/?query=" + url.QueryEscape("SELECT count() FROM "+table))
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	return n
+}
+
+// benchPeer runs a peer through its deploy/local script and sends it the
+// load. Its acknowledgement is its own: both peers answer once the
+// samples are in their in-memory head.
+func benchPeer(t *testing.T, load *nodeLoad, senders int, name, script, pidName, path string, env map[string]string, portVar string) benchResult {
+	s := startLocalServer(t, script, env)
+	var m cpuMeter
+	m.add(t, pidName, s.pid(t, pidName))
+	wall := load.send(t, "http://127.0.0.1:"+env[portVar]+path, senders)
+	cpu, detail := m.used(t)
+	return benchResult{name: name, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail, queryable: "n/a (acknowledged = in its head)"}
+}
+
+// captureProfile saves a 10 s CPU profile of the Cairn at base to path.
+func captureProfile(t *testing.T, base, path string) {
+	resp, err := (&http.Client{Timeout: time.Minute}).Get(base + "/debug/pprof/profile?seconds=10")
+	if err != nil {
+		t.Logf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Logf("profile: %v", err)
+	}
+}
