@@ -65,6 +65,17 @@
 // retry it unchanged. The fetched-series and range limits are checked before
 // any sample is read (*LimitError).
 //
+// # How it is checked
+//
+// Beyond unit tests over an in-memory Reader: TestPromQLSpec runs
+// Prometheus' own PromQL test scripts with the data loaded through the
+// store into ClickHouse (every failing case is listed, with its reason, in
+// testdata/promqltest-failures.txt); TestSideBySide compares the answers of
+// the queries in testdata/sidebyside-queries.txt with a real Prometheus of
+// the engine's version (deploy/local/prometheus.sh); TestGrafanaReplay
+// replays the requests of Grafana 11's Prometheus data source
+// (testdata/grafana-requests.json) and reads the answers as Grafana does.
+//
 // # Who imports it
 //
 // cmd/cairn, to mount the routes. alerting depends on a query function of

@@ -127,33 +127,7 @@ func TestPromQLSpec(t *testing.T) {
 	run := runSpecChild(t)
 	known, err := readFailures(specFailuresFile)
 	require.NoError(t, err)
-
-	var (
-		tally             specTally
-		failures          []knownFailure
-		unexpected, fixed []string
-	)
-	for _, c := range cases {
-		r, ran := run.store[c.key()]
-		if !ran {
-			r.output = "not run: the script failed before this case: " + firstErrorLine(run.scripts[c.script])
-		}
-		ref := run.reference[c.key()]
-		tally.add(r.passed, ref.passed)
-		k, listed := known[c.key()]
-		if r.passed {
-			if listed {
-				fixed = append(fixed, fmt.Sprintf("%s\t%s", c.key(), c.cmd))
-			}
-			continue
-		}
-		if !listed {
-			unexpected = append(unexpected, fmt.Sprintf("%s\t%s\n%s", c.key(), c.cmd, strings.TrimSpace(r.output)))
-			k = knownFailure{key: c.key(), reason: autoReason(c, r, ref)}
-		}
-		k.cmd = c.cmd
-		failures = append(failures, k)
-	}
+	tally, failures, unexpected, fixed := judgeSpec(cases, run, known)
 	t.Logf("PromQL test scripts against the store: %s; %d failures by reason:\n%s",
 		tally, len(failures), reasonCounts(failures))
 
@@ -176,6 +150,34 @@ func TestPromQLSpec(t *testing.T) {
 	if r := tally.representableRate(); r < specMinPassRate {
 		t.Errorf("pass rate of the cases whose data the store can hold is %.2f%%, below %.0f%%", 100*r, 100*specMinPassRate)
 	}
+}
+
+// judgeSpec compares the cases' results with the known failures. It
+// returns the counts, every failing case (with its listed reason, or one
+// of autoReason's), and the unlisted failures and listed passes, described.
+func judgeSpec(cases []specCase, run *specRun, known map[string]knownFailure) (tally specTally, failures []knownFailure, unexpected, fixed []string) {
+	for _, c := range cases {
+		r, ran := run.store[c.key()]
+		if !ran {
+			r.output = "not run: the script failed before this case: " + firstErrorLine(run.scripts[c.script])
+		}
+		ref := run.reference[c.key()]
+		tally.add(r.passed, ref.passed)
+		k, listed := known[c.key()]
+		if r.passed {
+			if listed {
+				fixed = append(fixed, fmt.Sprintf("%s\t%s", c.key(), c.cmd))
+			}
+			continue
+		}
+		if !listed {
+			unexpected = append(unexpected, fmt.Sprintf("%s\t%s\n%s", c.key(), c.cmd, strings.TrimSpace(r.output)))
+			k = knownFailure{key: c.key(), reason: autoReason(c, r, ref)}
+		}
+		k.cmd = c.cmd
+		failures = append(failures, k)
+	}
+	return tally, failures, unexpected, fixed
 }
 
 // specTally counts eval cases.
