@@ -77,7 +77,11 @@ func runDev(ctx context.Context, args []string, e env) error {
 	}
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(e.stdout, `Cairn dev is running.
-  Prometheus remote write:  %[1]s/api/v1/write
+  Prometheus remote write:  %[1]s/api/v1/write   (1.0 and 2.0)
+  OTLP/HTTP metrics:        %[1]s/v1/metrics
+  Influx line protocol:     %[1]s/write, %[1]s/api/v2/write
+  Loki push:                %[1]s/loki/api/v1/push
+  NDJSON logs:              %[1]s/api/v1/logs
   PromQL (Grafana "Prometheus" datasource URL):  %[1]s
   Try:  curl '%[1]s/api/v1/query?query=up'
   Self-metrics:  %[1]s/metrics
