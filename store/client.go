@@ -46,7 +46,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Client, error)
 		return nil, fmt.Errorf("open ClickHouse %s: %w", cfg.Addr, err)
 	}
 	c := &Client{
-		conn:    conn,
+		conn:    retryConn{conn},
 		db:      cfg.Database,
 		cache:   newSeriesCache(cfg.SeriesCacheSize),
 		streams: newSeriesCache(cfg.SeriesCacheSize),
