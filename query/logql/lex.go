@@ -198,6 +198,6 @@ func unquotePrefix(s string) (string, int, error) {
 	return "", 0, fmt.Errorf("syntax error: unterminated string")
 }
 
-func isDigit(c byte) bool       { return c >= '0' && c <= '9' }
-func isIdentStart(c byte) bool  { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
-func isAlnum(c byte) bool       { return isIdentStart(c) || isDigit(c) }
+func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
+func isIdentStart(c byte) bool { return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') }
+func isAlnum(c byte) bool      { return isIdentStart(c) || isDigit(c) }

@@ -366,4 +366,3 @@ func (p *pattern) match(line string, set func(name, value string)) {
 		line = line[i+len(lit):]
 	}
 }
-
