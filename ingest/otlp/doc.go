@@ -1,5 +1,8 @@
-// Package otlp decodes OTLP/HTTP metrics requests and maps them to
-// Prometheus series.
+// Package otlp decodes OTLP metrics and logs requests and maps them to
+// Cairn's data model: metrics to Prometheus series as Prometheus does,
+// logs to log entries as Loki does.
+//
+// # Metrics
 //
 // Decode unmarshals an ExportMetricsServiceRequest, protobuf or JSON, with
 // the OpenTelemetry Collector's pdata. Convert maps its metrics the way
@@ -30,11 +33,54 @@
 //     queries join on job and instance. Scope attributes and exemplars
 //     are not kept.
 //
-// Convert does not validate what it makes against Cairn's limits: ingest's
-// receiver does, for every protocol alike. Result.Origin ties each series
-// to its data point so the receiver can answer OTLP's partial_success in
-// data points.
+// Result.Origin ties each series to its data point so the receiver can
+// answer OTLP's partial_success in data points.
+//
+// # Logs
+//
+// DecodeLogs unmarshals an ExportLogsServiceRequest, protobuf or JSON.
+// ConvertLogs makes one store.LogEntry per log record, the way Loki's OTLP
+// endpoint (/otlp/v1/logs) maps them with its default configuration, so
+// that LogQL queries and Grafana dashboards written for one work on the
+// other:
+//
+//   - Stream labels: the resource attributes Loki indexes by default —
+//     service.name, service.namespace, service.instance.id,
+//     deployment.environment(.name), cloud.region,
+//     cloud.availability_zone, k8s.cluster.name, k8s.namespace.name,
+//     k8s.pod.name, k8s.container.name, container.name and the k8s
+//     workload names (replicaset, deployment, statefulset, daemonset,
+//     cronjob, job) — their keys sanitized as for metrics
+//     ("service.name" → service_name). A resource without service.name
+//     gets service_name from the first of Loki's usual service labels it
+//     has (k8s_container_name, container_name, k8s_job_name, …), else
+//     "unknown_service".
+//   - Structured metadata (store.LogEntry.Metadata): every other
+//     resource attribute, the scope's attributes, scope_name and
+//     scope_version, the record's attributes, and the record's fields as
+//     Loki names them — severity_text, severity_number, trace_id and
+//     span_id (hex), flags, observed_timestamp (when the record also has
+//     a time), dropped_attributes_count. Attributes holding maps are
+//     flattened ({"http": {"method": "GET"}} → http_method="GET"); arrays
+//     are JSON. Empty values and keys with nothing usable once sanitized
+//     are left out. When names collide, the record's fields win over its
+//     attributes, which win over the scope's, which win over the
+//     resource's.
+//   - level: Level derives it from severity_text (canonical names for the
+//     usual spellings: "WARNING" → "warn"), else from severity_number
+//     ("9"–"12" → "info"), and it is stored as structured metadata. Loki
+//     derives the same value into detected_level (from severity_number
+//     first); Cairn stores it as level only.
+//   - Line: the body; a string as it is, other types as OTLP renders
+//     them (maps and arrays as JSON, bytes as base64).
+//   - Time: time_unix_nano, else observed_time_unix_nano, else the
+//     receiver's clock.
+//
+// # Limits
+//
+// Neither Convert nor ConvertLogs validates what it makes against
+// Cairn's limits: ingest's receivers do, for every protocol alike.
 //
 // otlp imports store for the data model and nothing else of Cairn's;
-// ingest's receiver is its only user.
+// ingest's OTLP receivers and its Kafka bridge are its only users.
 package otlp
