@@ -86,6 +86,7 @@ func (rc *Receiver) Register(r chi.Router) {
 	r.Post("/api/v1/write", rc.handleRemoteWrite)
 	r.Post("/api/v1/push", rc.handleRemoteWrite)
 	r.Post("/v1/metrics", rc.handleOTLPMetrics)
+	r.Post("/v1/logs", rc.handleOTLPLogs)
 	r.Post("/write", rc.handleInfluxV1)
 	r.Post("/api/v2/write", rc.handleInfluxV2)
 	rc.registerLogs(r)
