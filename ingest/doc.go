@@ -40,6 +40,73 @@
 // skipped without failing the write, count as rejected with
 // reason="string_field".
 //
+// OTLP logs:
+//
+//	POST /v1/logs  OTLP/HTTP, protobuf or JSON, gzip or not, answered as
+//	    /v1/metrics is; partial_success counts the log records not stored.
+//	    A record becomes a log entry as Loki's OTLP endpoint makes it: the
+//	    resource attributes Loki indexes by default are the stream labels
+//	    (service.name → service_name, "unknown_service" when there is none;
+//	    service.namespace, service.instance.id, deployment.environment,
+//	    k8s.namespace.name, k8s.pod.name, …), every other attribute and the
+//	    trace context are structured metadata, and so is level, named from
+//	    the severity ("info", "error", …), which Loki calls detected_level.
+//	    See package otlp. Counted in cairn_ingest_log_lines_total with
+//	    protocol="otlp_logs".
+//
+// The build and deploy endpoints (package builds says how each
+// provider's fields map):
+//
+//	POST /api/v1/builds  Cairn's own events: a JSON object or an array of
+//	    them, gzip or not. Each event is checked on its own: 204, or 400
+//	    naming the first bad event by index and field (the rest are stored).
+//	POST /api/v1/builds/github  GitHub webhooks, JSON or form content type:
+//	    workflow_run, and workflow_job for jobs that deploy to an
+//	    environment. With -github.webhook-secret set, X-Hub-Signature-256
+//	    must match (401 naming the header otherwise);
+//	    -github.deploy-workflows says which workflows' runs are deploys.
+//	POST /api/v1/builds/gitlab  GitLab webhooks: Pipeline Hook, Deployment
+//	    Hook, and Job Hook for jobs that deploy. With -gitlab.webhook-token
+//	    set, X-Gitlab-Token must match (401 otherwise).
+//
+// The service of a webhook's run is the repository's (project's) name, or
+// the endpoint URL's ?service=. Deliveries that record nothing (ping,
+// other event types, jobs that do not deploy) get 200 with the reason, so
+// the sender's delivery log shows why.
+//
+// Events go to the builds topic, keyed by a hash of the run's ID so that
+// a run keeps to one partition, and a writer stores them with
+// WriteBuilds. A finished run (success, failure, cancelled) also feeds
+// metric series, one sample each at its finish, through the metrics path
+// and its limits:
+//
+//	cairn_build_finished_timestamp_seconds{service,pipeline,kind,status,branch,environment}
+//	cairn_build_duration_seconds{…}        when the run's start is known
+//	cairn_deployment_lead_time_seconds{…}  successful deploys with a commit time
+//
+// They are not counters: a receiver keeps no running totals, and a sample
+// that depends on its event alone is stored once however often the event
+// is delivered, where a counter would double count or reset. Count runs
+// over a range instead:
+//
+//	builds per day:     sum by (service, status) (count_over_time(cairn_build_finished_timestamp_seconds{kind="build"}[1d]))
+//	deploys per day:    sum by (service, environment, status) (count_over_time(cairn_build_finished_timestamp_seconds{kind="deploy"}[1d]))
+//	build failure rate: sum(count_over_time(cairn_build_finished_timestamp_seconds{kind="build",status="failure"}[1d]))
+//	                      / sum(count_over_time(cairn_build_finished_timestamp_seconds{kind="build"}[1d]))
+//	p90 duration:       quantile_over_time(0.9, cairn_build_duration_seconds{kind="build",pipeline="CI",status="success"}[7d])
+//	since last deploy:  time() - max(max_over_time(cairn_build_finished_timestamp_seconds{kind="deploy",status="success"}[30d]))
+//	median lead time:   quantile_over_time(0.5, cairn_deployment_lead_time_seconds{environment="prod"}[30d])
+//
+// These count completions: a GitLab pipeline retried after failing adds
+// a failure and then a success, where the builds API shows one run in its
+// latest state. Runs of one series finishing in the same millisecond
+// count once. builds' TestSeriesQueries runs these queries.
+//
+// Self-metrics, per protocol (builds, github, gitlab):
+// cairn_ingest_build_events_total{result="received"|"accepted"|
+// "rejected"|"ignored", reason=…}, and the samples of finished runs in
+// cairn_ingest_samples_total.
+//
 // A Writer is a consumer-group member: it batches messages by rows, bytes
 // or time, writes the batch to the store, and only then commits the
 // offsets. A message that cannot be decoded goes to the dead-letter topic
@@ -47,6 +114,20 @@
 // the writer retries with backoff and Kafka keeps the data; on shutdown it
 // drains what is left and commits. A batch written twice (a crash between
 // insert and commit) is harmless: the store deduplicates on read.
+//
+// A Bridge brings in telemetry that OpenTelemetry Collectors already put
+// on Kafka: it reads the topics their Kafka exporter writes
+// (-bridge.metrics-topics, -bridge.logs-topics: one
+// ExportMetricsServiceRequest or ExportLogsServiceRequest per message,
+// encoding otlp_proto or otlp_json), converts and validates each message
+// as the OTLP receivers do, produces the result to Cairn's topics, and
+// commits the source offsets only after Kafka acknowledged it. The tenant
+// is the message's X-Scope-OrgID header (the exporter's
+// include_metadata_keys), else -bridge.tenant. A message that does not
+// decode goes to the dead-letter topic with the reason; data failing the
+// limits is dropped and counted with protocol="kafka_otlp". Messages are
+// counted in cairn_bridge_messages_total{topic, result="bridged"|
+// "dead_letter"}.
 //
 // ingest imports store, ingest/queue, ingest/wire and the protocol
 // decoders. Nothing imports ingest but cmd/cairn.

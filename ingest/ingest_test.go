@@ -214,6 +214,7 @@ type memStore struct {
 	calls  int
 	series []store.Series
 	logs   []store.LogEntry
+	builds []store.BuildEvent
 	tokens []string
 }
 
@@ -227,6 +228,24 @@ func (m *memStore) WriteLogs(_ context.Context, entries []store.LogEntry, token 
 	m.logs = append(m.logs, entries...)
 	m.tokens = append(m.tokens, token)
 	return nil
+}
+
+func (m *memStore) WriteBuilds(_ context.Context, events []store.BuildEvent, token string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls++
+	if m.calls <= m.failN {
+		return io.ErrUnexpectedEOF
+	}
+	m.builds = append(m.builds, events...)
+	m.tokens = append(m.tokens, token)
+	return nil
+}
+
+func (m *memStore) buildEvents() []store.BuildEvent {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]store.BuildEvent(nil), m.builds...)
 }
 
 func (m *memStore) logLines() []string {

@@ -28,6 +28,7 @@ type ReceiverConfig struct {
 	MaxRequestBytes int
 	MaxDecodedBytes int
 	Limits          Limits
+	Builds          BuildsConfig
 }
 
 // RegisterFlags registers the receiver flags on fs.
@@ -35,6 +36,7 @@ func (c *ReceiverConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxRequestBytes, "ingest.max-request-bytes", 16<<20, "Largest request body accepted, as sent (compressed).")
 	fs.IntVar(&c.MaxDecodedBytes, "ingest.max-decoded-bytes", 64<<20, "Largest request body accepted after decompression.")
 	c.Limits.RegisterFlags(fs)
+	c.Builds.RegisterFlags(fs)
 }
 
 // Validate checks the configuration.
@@ -90,6 +92,7 @@ func (rc *Receiver) Register(r chi.Router) {
 	r.Post("/write", rc.handleInfluxV1)
 	r.Post("/api/v2/write", rc.handleInfluxV2)
 	rc.registerLogs(r)
+	rc.registerBuilds(r)
 }
 
 func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {

@@ -65,6 +65,7 @@ type Source interface {
 type Store interface {
 	WriteSeries(ctx context.Context, series []store.Series, token string) error
 	WriteLogs(ctx context.Context, entries []store.LogEntry, token string) error
+	WriteBuilds(ctx context.Context, events []store.BuildEvent, token string) error
 }
 
 // DeadLetters takes messages no writer can decode.
@@ -72,7 +73,7 @@ type DeadLetters interface {
 	Produce(ctx context.Context, msgs []queue.Message) error
 }
 
-// Writer moves metrics and logs messages from Kafka into the store.
+// Writer moves metrics, logs and builds messages from Kafka into the store.
 type Writer struct {
 	cfg    WriterConfig
 	src    Source
@@ -95,8 +96,9 @@ type batch struct {
 	msgs    []queue.Message
 	series  []store.Series
 	logs    []store.LogEntry
+	builds  []store.BuildEvent
 	dead    []queue.Message
-	rows    int // samples and log entries
+	rows    int // samples, log entries and build events
 	bytes   int
 	started time.Time
 }
@@ -137,6 +139,13 @@ func (b *batch) decode(msg []byte) error {
 			return err
 		}
 		b.rows += len(b.logs) - n
+	case wire.KindBuilds:
+		n := len(b.builds)
+		if b.builds, err = wire.DecodeBuilds(b.builds, msg); err != nil {
+			b.builds = b.builds[:n]
+			return err
+		}
+		b.rows += len(b.builds) - n
 	default:
 		return fmt.Errorf("%w: no writer for %s messages", wire.ErrCorrupt, kind)
 	}
@@ -240,6 +249,12 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 		}
 		b.series = b.series[:0] // written: a retried flush must not write them again
 	}
+	if len(b.builds) > 0 {
+		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteBuilds(ctx, b.builds, token) }); err != nil {
+			return err
+		}
+		b.builds = b.builds[:0] // written: a retried flush must not write them again
+	}
 	if len(b.logs) > 0 {
 		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteLogs(ctx, b.logs, token) }); err != nil {
 			return err
@@ -252,7 +267,7 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 	w.set.GetOrCreateCounter(`cairn_writer_messages_total`).Add(len(b.msgs))
 	w.set.GetOrCreateCounter(`cairn_writer_dead_letters_total`).Add(len(b.dead))
 	w.set.GetOrCreateHistogram(`cairn_writer_flush_duration_seconds`).UpdateDuration(start)
-	*b = batch{msgs: b.msgs[:0], series: b.series[:0], logs: b.logs[:0], dead: b.dead[:0]}
+	*b = batch{msgs: b.msgs[:0], series: b.series[:0], logs: b.logs[:0], builds: b.builds[:0], dead: b.dead[:0]}
 	return nil
 }
 

@@ -67,7 +67,7 @@ func TestDecodeGitHub(t *testing.T) {
 			ID: "github/6874599120/2/job/18711202456", Service: "checkout-api", Pipeline: "Deploy production",
 			Kind: store.KindDeploy, Status: store.StatusSuccess, Commit: sha, Branch: "main", Environment: "production",
 			StartedAt: ms(t, "2023-11-14T21:47:10Z"), FinishedAt: ms(t, "2023-11-14T21:52:31Z"),
-			URL: "https://github.com/cairn-demo/checkout-api/actions/runs/6874599120/job/18711202456",
+			URL:    "https://github.com/cairn-demo/checkout-api/actions/runs/6874599120/job/18711202456",
 			Labels: labels.FromStrings("deployment_id", "1203395511", "job", "deploy", "repository", "cairn-demo/checkout-api", "runner", "GitHub Actions 14"),
 		}},
 	} {
