@@ -54,6 +54,59 @@
 //	    See package otlp. Counted in cairn_ingest_log_lines_total with
 //	    protocol="otlp_logs".
 //
+// The build and deploy endpoints (package builds says how each
+// provider's fields map):
+//
+//	POST /api/v1/builds  Cairn's own events: a JSON object or an array of
+//	    them, gzip or not. Each event is checked on its own: 204, or 400
+//	    naming the first bad event by index and field (the rest are stored).
+//	POST /api/v1/builds/github  GitHub webhooks, JSON or form content type:
+//	    workflow_run, and workflow_job for jobs that deploy to an
+//	    environment. With -github.webhook-secret set, X-Hub-Signature-256
+//	    must match (401 naming the header otherwise);
+//	    -github.deploy-workflows says which workflows' runs are deploys.
+//	POST /api/v1/builds/gitlab  GitLab webhooks: Pipeline Hook, Deployment
+//	    Hook, and Job Hook for jobs that deploy. With -gitlab.webhook-token
+//	    set, X-Gitlab-Token must match (401 otherwise).
+//
+// The service of a webhook's run is the repository's (project's) name, or
+// the endpoint URL's ?service=. Deliveries that record nothing (ping,
+// other event types, jobs that do not deploy) get 200 with the reason, so
+// the sender's delivery log shows why.
+//
+// Events go to the builds topic, keyed by a hash of the run's ID so that
+// a run keeps to one partition, and a writer stores them with
+// WriteBuilds. A finished run (success, failure, cancelled) also feeds
+// metric series, one sample each at its finish, through the metrics path
+// and its limits:
+//
+//	cairn_build_finished_timestamp_seconds{service,pipeline,kind,status,branch,environment}
+//	cairn_build_duration_seconds{…}        when the run's start is known
+//	cairn_deployment_lead_time_seconds{…}  successful deploys with a commit time
+//
+// They are not counters: a receiver keeps no running totals, and a sample
+// that depends on its event alone is stored once however often the event
+// is delivered, where a counter would double count or reset. Count runs
+// over a range instead:
+//
+//	builds per day:     sum by (service, status) (count_over_time(cairn_build_finished_timestamp_seconds{kind="build"}[1d]))
+//	deploys per day:    sum by (service, environment, status) (count_over_time(cairn_build_finished_timestamp_seconds{kind="deploy"}[1d]))
+//	build failure rate: sum(count_over_time(cairn_build_finished_timestamp_seconds{kind="build",status="failure"}[1d]))
+//	                      / sum(count_over_time(cairn_build_finished_timestamp_seconds{kind="build"}[1d]))
+//	p90 duration:       quantile_over_time(0.9, cairn_build_duration_seconds{kind="build",pipeline="CI",status="success"}[7d])
+//	since last deploy:  time() - max(max_over_time(cairn_build_finished_timestamp_seconds{kind="deploy",status="success"}[30d]))
+//	median lead time:   quantile_over_time(0.5, cairn_deployment_lead_time_seconds{environment="prod"}[30d])
+//
+// These count completions: a GitLab pipeline retried after failing adds
+// a failure and then a success, where the builds API shows one run in its
+// latest state. Runs of one series finishing in the same millisecond
+// count once. builds' TestSeriesQueries runs these queries.
+//
+// Self-metrics, per protocol (builds, github, gitlab):
+// cairn_ingest_build_events_total{result="received"|"accepted"|
+// "rejected"|"ignored", reason=…}, and the samples of finished runs in
+// cairn_ingest_samples_total.
+//
 // A Writer is a consumer-group member: it batches messages by rows, bytes
 // or time, writes the batch to the store, and only then commits the
 // offsets. A message that cannot be decoded goes to the dead-letter topic
