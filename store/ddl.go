@@ -12,7 +12,7 @@ package store
 func logsDDL(f features, db string) []string {
 	records := `CREATE TABLE IF NOT EXISTS ` + db + `.log_records
 (
-    tenant          String,
+    tenant          String` + f.codec("ZSTD(3)") + `,
     fingerprint     UInt64` + f.codec("Delta, ZSTD(1)") + `,
     timestamp       Int64` + f.codec("Delta, ZSTD(1)") + `,
     line            String` + f.codec("ZSTD(1)") + `,
@@ -31,7 +31,7 @@ ORDER BY (tenant, fingerprint, timestamp, cityHash64(line))
     date         Date,
     fingerprint  UInt64,
     label_names  Array(` + f.lowCard("String") + `),
-    label_values Array(String)` + f.codec("ZSTD(1)") + `
+    label_values Array(String)` + f.codec("ZSTD(3)") + `
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY date
@@ -48,8 +48,8 @@ func labelIndexDDL(f features, db, table string) string {
     tenant      ` + f.lowCard("String") + `,
     date        Date,
     name        ` + f.lowCard("String") + `,
-    value       String` + f.codec("ZSTD(1)") + `,
-    fingerprint UInt64` + f.codec("Delta, ZSTD(1)") + `
+    value       String` + f.codec("ZSTD(3)") + `,
+    fingerprint UInt64` + f.codec("Delta, ZSTD(3)") + `
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY date
@@ -131,20 +131,20 @@ ORDER BY (tenant, service, fingerprint, timestamp, state)
 func rollupsDDL(f features, db string) []string {
 	table := `CREATE TABLE IF NOT EXISTS ` + db + `.samples_1m
 (
-    tenant         String,
-    fingerprint    UInt64` + f.codec("Delta, ZSTD(1)") + `,
-    minute         Int64` + f.codec("DoubleDelta, ZSTD(1)") + `,
-    value_min      AggregateFunction(min, Float64)` + f.codec("ZSTD(1)") + `,
-    value_max      AggregateFunction(max, Float64)` + f.codec("ZSTD(1)") + `,
-    value_sum      AggregateFunction(sum, Float64)` + f.codec("ZSTD(1)") + `,
-    value_count    AggregateFunction(count)` + f.codec("ZSTD(1)") + `,
-    value_last     AggregateFunction(argMax, Float64, Int64)` + f.codec("ZSTD(1)") + `,
-    last_timestamp AggregateFunction(max, Int64)` + f.codec("ZSTD(1)") + `
+    tenant         String` + f.codec("ZSTD(3)") + `,
+    fingerprint    UInt64` + f.codec("Delta, ZSTD(3)") + `,
+    minute         Int64` + f.codec("DoubleDelta, ZSTD(3)") + `,
+    value_min      AggregateFunction(min, Float64)` + f.codec("ZSTD(3)") + `,
+    value_max      AggregateFunction(max, Float64)` + f.codec("ZSTD(3)") + `,
+    value_sum      AggregateFunction(sum, Float64)` + f.codec("ZSTD(3)") + `,
+    value_count    AggregateFunction(count)` + f.codec("ZSTD(3)") + `,
+    value_last     AggregateFunction(argMax, Float64, Int64)` + f.codec("ZSTD(3)") + `,
+    last_timestamp AggregateFunction(max, Int64)` + f.codec("ZSTD(3)") + `
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toDate(intDiv(minute, 86400000))
 ORDER BY (tenant, fingerprint, minute)
-` + f.tableSettings()
+` + f.bulkTableSettings()
 
 	view := `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + db + `.samples_1m_mv TO ` + db + `.samples_1m
 AS SELECT ` + rollupSelect + `

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // RecordMigrationForTest records a migration as applied without applying
@@ -29,3 +31,7 @@ func (c *Client) RawRollupForTest(ctx context.Context, tenant string) (map[uint6
 
 // Modern reports whether the client uses the modern schema flavour.
 func (c *Client) Modern() bool { return c.feat.modern }
+
+// ConnForTest is the client's connection pool, for tests that inspect
+// the server (system tables, OPTIMIZE).
+func (c *Client) ConnForTest() driver.Conn { return c.conn }

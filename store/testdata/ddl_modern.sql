@@ -12,16 +12,16 @@ ORDER BY version;
 
 CREATE TABLE IF NOT EXISTS cairn.samples
 (
-    tenant      String,
-    fingerprint UInt64 CODEC(Delta, ZSTD(1)),
-    timestamp   Int64 CODEC(DoubleDelta, ZSTD(1)),
-    value       Float64 CODEC(Gorilla, ZSTD(1)),
-    flags       UInt8 CODEC(ZSTD(1))
+    tenant      String CODEC(ZSTD(3)),
+    fingerprint UInt64 CODEC(Delta, ZSTD(3)),
+    timestamp   Int64 CODEC(DoubleDelta, ZSTD(3)),
+    value       Float64 CODEC(Delta, ZSTD(3)),
+    flags       UInt8 CODEC(ZSTD(3))
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY toDate(intDiv(timestamp, 86400000))
 ORDER BY (tenant, fingerprint, timestamp)
-SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000, min_compress_block_size = 262144;
 
 CREATE TABLE IF NOT EXISTS cairn.series
 (
@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS cairn.series
     fingerprint  UInt64,
     metric_name  LowCardinality(String),
     label_names  Array(LowCardinality(String)),
-    label_values Array(String) CODEC(ZSTD(1))
+    label_values Array(String) CODEC(ZSTD(3))
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY date
@@ -42,8 +42,8 @@ CREATE TABLE IF NOT EXISTS cairn.series_labels
     tenant      LowCardinality(String),
     date        Date,
     name        LowCardinality(String),
-    value       String CODEC(ZSTD(1)),
-    fingerprint UInt64 CODEC(Delta, ZSTD(1))
+    value       String CODEC(ZSTD(3)),
+    fingerprint UInt64 CODEC(Delta, ZSTD(3))
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY date
@@ -52,7 +52,7 @@ SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
 
 CREATE TABLE IF NOT EXISTS cairn.log_records
 (
-    tenant          String,
+    tenant          String CODEC(ZSTD(3)),
     fingerprint     UInt64 CODEC(Delta, ZSTD(1)),
     timestamp       Int64 CODEC(Delta, ZSTD(1)),
     line            String CODEC(ZSTD(1)),
@@ -71,7 +71,7 @@ CREATE TABLE IF NOT EXISTS cairn.log_streams
     date         Date,
     fingerprint  UInt64,
     label_names  Array(LowCardinality(String)),
-    label_values Array(String) CODEC(ZSTD(1))
+    label_values Array(String) CODEC(ZSTD(3))
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY date
@@ -83,8 +83,8 @@ CREATE TABLE IF NOT EXISTS cairn.log_labels
     tenant      LowCardinality(String),
     date        Date,
     name        LowCardinality(String),
-    value       String CODEC(ZSTD(1)),
-    fingerprint UInt64 CODEC(Delta, ZSTD(1))
+    value       String CODEC(ZSTD(3)),
+    fingerprint UInt64 CODEC(Delta, ZSTD(3))
 )
 ENGINE = ReplacingMergeTree
 PARTITION BY date
@@ -140,20 +140,20 @@ SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
 
 CREATE TABLE IF NOT EXISTS cairn.samples_1m
 (
-    tenant         String,
-    fingerprint    UInt64 CODEC(Delta, ZSTD(1)),
-    minute         Int64 CODEC(DoubleDelta, ZSTD(1)),
-    value_min      AggregateFunction(min, Float64) CODEC(ZSTD(1)),
-    value_max      AggregateFunction(max, Float64) CODEC(ZSTD(1)),
-    value_sum      AggregateFunction(sum, Float64) CODEC(ZSTD(1)),
-    value_count    AggregateFunction(count) CODEC(ZSTD(1)),
-    value_last     AggregateFunction(argMax, Float64, Int64) CODEC(ZSTD(1)),
-    last_timestamp AggregateFunction(max, Int64) CODEC(ZSTD(1))
+    tenant         String CODEC(ZSTD(3)),
+    fingerprint    UInt64 CODEC(Delta, ZSTD(3)),
+    minute         Int64 CODEC(DoubleDelta, ZSTD(3)),
+    value_min      AggregateFunction(min, Float64) CODEC(ZSTD(3)),
+    value_max      AggregateFunction(max, Float64) CODEC(ZSTD(3)),
+    value_sum      AggregateFunction(sum, Float64) CODEC(ZSTD(3)),
+    value_count    AggregateFunction(count) CODEC(ZSTD(3)),
+    value_last     AggregateFunction(argMax, Float64, Int64) CODEC(ZSTD(3)),
+    last_timestamp AggregateFunction(max, Int64) CODEC(ZSTD(3))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toDate(intDiv(minute, 86400000))
 ORDER BY (tenant, fingerprint, minute)
-SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000, min_compress_block_size = 262144;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS cairn.samples_1m_mv TO cairn.samples_1m
 AS SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
