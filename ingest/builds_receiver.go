@@ -40,7 +40,7 @@ func (c *BuildsConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.GitLabToken, "gitlab.webhook-token", "", "Secret token of the GitLab webhook posting to /api/v1/builds/gitlab: deliveries without it in X-Gitlab-Token get 401. Empty accepts any.")
 	v := regexpValue{&c.DeployWorkflows}
 	_ = v.Set(defaultDeployWorkflows) // a constant that compiles
-	fs.Var(v, "github.deploy-workflows", "Regular expression (RE2) matching the names of GitHub workflows whose runs are deployments; other runs are builds. Empty matches none.")
+	fs.Var(v, "github.deploy-workflows", "RE2 `regexp` matching the names of GitHub workflows whose runs are deployments; other runs are builds. Empty matches none.")
 }
 
 // regexpValue is a flag holding a compiled regular expression; the empty

@@ -5,7 +5,9 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -405,4 +407,27 @@ func TestBuildsIntoStore(t *testing.T) {
 			require.Equal(t, []store.Sample{{T: run.FinishedAt, V: want}}, samples[refs[0].Fingerprint], name)
 		}
 	})
+}
+
+func TestBuildsConfigFlags(t *testing.T) {
+	parse := func(args ...string) (BuildsConfig, error) {
+		var c BuildsConfig
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c.RegisterFlags(fs)
+		return c, fs.Parse(args)
+	}
+	c, err := parse()
+	require.NoError(t, err)
+	require.True(t, c.DeployWorkflows.MatchString("Deploy production"))
+	require.False(t, c.DeployWorkflows.MatchString("CI"))
+	c, err = parse("-github.deploy-workflows=", "-github.webhook-secret=s", "-gitlab.webhook-token=t")
+	require.NoError(t, err)
+	require.Nil(t, c.DeployWorkflows)
+	require.Equal(t, BuildsConfig{GitHubSecret: "s", GitLabToken: "t"}, c)
+	c, err = parse("-github.deploy-workflows=^(release|ship)$")
+	require.NoError(t, err)
+	require.True(t, c.DeployWorkflows.MatchString("ship"))
+	_, err = parse("-github.deploy-workflows=(")
+	require.ErrorContains(t, err, "missing closing )")
 }
