@@ -55,16 +55,16 @@ func lokiCorpus() []store.LogEntry {
 		add(tenant.Default, d, fmt.Sprintf(`{"level":%q,"msg":"%s %s","status":%d,"latency_ms":%d,"duration":"%dms","size":"%dKB","user":{"id":%d,"name":"u%d"}}`,
 			lvl, "GET", path, status, latency, latency, 1+i%9, i%5, i%5), api1)
 		if i%3 == 0 {
-			add(tenant.Default, d+time.Second, fmt.Sprintf(`{"level":%q,"msg":"POST %s","status":%d,"latency_ms":%d}`, levels[(i+2)%6], path, []int{201, 400, 500}[i%3], latency*2), api2)
+			add(tenant.Default, d+time.Second, fmt.Sprintf(`{"level":%q,"msg":"POST %s","status":%d,"latency_ms":%d}`, levels[(i+2)%6], path, []int{201, 400, 500}[(i/3)%3], latency*2), api2)
 		}
 		if i%10 == 7 {
 			add(tenant.Default, d+2*time.Second, "panic: runtime error: index out of range [3] with length 3", api2)
 		}
 		if i%2 == 0 {
-			add(tenant.Default, d+3*time.Second, fmt.Sprintf(`level=%s msg="query done" took=%dms rows=%d table=%s`, []string{"info", "warn", "error"}[i%3], 10+i*13%900, i*7%50, []string{"users", "orders"}[i%2]), db)
+			add(tenant.Default, d+3*time.Second, fmt.Sprintf(`level=%s msg="query done" took=%dms rows=%d table=%s`, []string{"info", "warn", "error"}[i%3], 10+i*13%900, i*7%50, []string{"users", "orders"}[(i/2)%2]), db)
 		}
 		if i%4 == 1 {
-			add(tenant.Default, d+4*time.Second, fmt.Sprintf(`10.0.0.%d - - [01/Mar/2024:00:%02d:%02d +0000] "%s %s HTTP/1.1" %d %d`, i%4, i/2, (i%2)*30,
+			add(tenant.Default, d+4*time.Second, fmt.Sprintf(`10.0.0.%d - - [01/Mar/2024:00:%02d:%02d +0000] "%s %s HTTP/1.1" %d %d`, (i/4)%4, i/2, (i%2)*30,
 				[]string{"GET", "POST"}[(i/4)%2], paths[(i/4)%4], []int{200, 304, 404}[i%3], 100+i*11), web)
 		}
 		if i%5 == 0 {

@@ -173,7 +173,8 @@ func newExtractor(expr *RangeAggExpr, stages []Stage) *extractor {
 
 // extract runs the pipeline on en and returns the sample's series and
 // value: 1 per line, the line's length for bytes_*, or the unwrapped
-// label's value, which leaves the series' labels.
+// label's value; the unwrapped label leaves the series' labels unless a
+// by grouping names it.
 func (x *extractor) extract(en store.LogEntry) (labels.Labels, float64, bool) {
 	p := x.pipeline
 	if !p.Process(en.T, en.Line, en.Stream, en.Metadata) {
@@ -193,7 +194,9 @@ func (x *extractor) extract(en store.LogEntry) (labels.Labels, float64, bool) {
 				return labels.EmptyLabels(), 0, false
 			}
 		}
-		p.set.del(u.Label)
+		if g := x.expr.Grouping; g == nil || g.Without { // as in Loki: by (…) may keep it
+			p.set.del(u.Label)
+		}
 	case x.expr.Op == "bytes_over_time" || x.expr.Op == "bytes_rate":
 		v = float64(len(p.Line()))
 	}
