@@ -45,7 +45,9 @@ type serveConfig struct {
 	Receiver   ingest.ReceiverConfig
 	Writer     ingest.WriterConfig
 	Retention  store.RetentionConfig
+	Bridge     ingest.BridgeConfig
 	Query      query.Config
+	Loki       query.LokiConfig
 }
 
 func (c *serveConfig) RegisterFlags(fs *flag.FlagSet) {
@@ -58,7 +60,9 @@ func (c *serveConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.Receiver.RegisterFlags(fs)
 	c.Writer.RegisterFlags(fs)
 	c.Retention.RegisterFlags(fs)
+	c.Bridge.RegisterFlags(fs)
 	c.Query.RegisterFlags(fs)
+	c.Loki.RegisterFlags(fs)
 }
 
 func (c *serveConfig) Validate() error {
@@ -80,13 +84,13 @@ func (c *serveConfig) Validate() error {
 		errs = append(errs, c.ClickHouse.Validate())
 	}
 	if roles[roleIngest] {
-		errs = append(errs, c.Receiver.Validate())
+		errs = append(errs, c.Receiver.Validate(), c.Bridge.Validate())
 	}
 	if roles[roleWriter] {
 		errs = append(errs, c.Writer.Validate(), c.Retention.Validate())
 	}
 	if roles[roleQuery] {
-		errs = append(errs, c.Query.Validate())
+		errs = append(errs, c.Query.Validate(), c.Loki.Validate())
 	}
 	return errors.Join(errs...)
 }
@@ -146,6 +150,8 @@ type pipeline struct {
 	consumer *queue.Consumer
 	writer   *ingest.Writer
 	retainer *store.Retainer
+	bridge   *ingest.Bridge
+	bridged  *queue.Consumer // the bridge's source topics
 	router   chi.Router
 }
 
@@ -184,6 +190,11 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 	if roles[roleIngest] {
 		rc := ingest.NewReceiver(cfg.Receiver, topics, p.producer, logger.With("component", "receiver"), p.metrics)
 		rc.Register(p.router)
+		if cfg.Bridge.Enabled() {
+			blog := logger.With("component", "bridge")
+			p.bridged = queue.NewConsumer(cfg.Bridge.Queue(cfg.Kafka), cfg.Bridge.Group, cfg.Bridge.Topics(), blog)
+			p.bridge = ingest.NewBridge(cfg.Bridge, rc, p.bridged, p.producer, blog, p.metrics)
+		}
 	}
 	if roles[roleWriter] {
 		p.consumer = queue.NewConsumer(cfg.Kafka, cfg.Writer.Group, topics.Data(), logger.With("component", "writer"))
@@ -202,6 +213,12 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 			return nil, err
 		}
 		api.Register(p.router)
+		loki, err := query.NewLokiAPI(cfg.Loki, p.store, logger, p.metrics)
+		if err != nil {
+			p.close()
+			return nil, err
+		}
+		loki.Register(p.router)
 	}
 	p.router.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	p.router.Get("/readyz", p.handleReady)
@@ -238,6 +255,14 @@ func (p *pipeline) Run(ctx context.Context, ln net.Listener) error {
 	if p.retainer != nil {
 		g.Go(func() error { return p.retainer.Run(gctx) })
 	}
+	if p.bridge != nil {
+		g.Go(func() error {
+			if err := p.bridge.Run(gctx); err != nil {
+				return fmt.Errorf("bridge: %w", err)
+			}
+			return nil
+		})
+	}
 	if p.writer != nil {
 		wctx, cancelWriter := context.WithCancel(context.Background())
 		g.Go(func() error {
@@ -260,6 +285,12 @@ func (p *pipeline) Run(ctx context.Context, ln net.Listener) error {
 // close releases connections in shutdown order. It is safe on a pipeline
 // that was only partly built.
 func (p *pipeline) close() {
+	if p.bridged != nil {
+		if err := p.bridged.Close(); err != nil {
+			p.logger.Warn("close_bridge_consumer", "err", err)
+		}
+		p.bridged = nil
+	}
 	if p.consumer != nil {
 		if err := p.consumer.Close(); err != nil {
 			p.logger.Warn("close_consumer", "err", err)
