@@ -58,6 +58,11 @@ func jsonValue(d *json.Decoder, key string, s *labelSet) error {
 			return jsonObject(d, key, s)
 		}
 		return skipJSON(d) // an array
+	}
+	if key == "" { // no valid label name
+		return nil
+	}
+	switch v := t.(type) {
 	case string:
 		s.set(s.parsedName(key), v, catParsed)
 	case json.Number:
