@@ -23,11 +23,11 @@ func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error
 	if err != nil {
 		return nil, err
 	}
-	var req prompb.WriteRequest
-	if err := req.Unmarshal(raw); err != nil {
+	series, err := decodeWriteRequest(raw, tenant)
+	if err != nil {
 		return nil, fmt.Errorf("%w: protobuf: %v", ErrDecode, err)
 	}
-	return toSeries(req.Timeseries, tenant), nil
+	return series, nil
 }
 
 // decompress undoes the snappy block compression of a remote write body,
@@ -45,24 +45,6 @@ func decompress(body []byte, maxDecoded int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrDecode, err)
 	}
 	return raw, nil
-}
-
-func toSeries(ts []prompb.TimeSeries, tenant string) []store.Series {
-	out := make([]store.Series, 0, len(ts))
-	var b labels.ScratchBuilder
-	for _, t := range ts {
-		b.Reset()
-		for _, l := range t.Labels {
-			b.Add(l.Name, l.Value)
-		}
-		b.Sort()
-		samples := make([]store.Sample, len(t.Samples))
-		for i, s := range t.Samples {
-			samples[i] = store.Sample{T: s.Timestamp, V: s.Value}
-		}
-		out = append(out, store.Series{Tenant: tenant, Labels: b.Labels(), Samples: samples})
-	}
-	return out
 }
 
 // EncodeV1 builds a remote write 1.0 body: the inverse of DecodeV1, for
