@@ -36,7 +36,27 @@ type LogReader interface {
 var _ LogReader = (*store.Client)(nil)
 
 // LokiAPI serves Loki's HTTP query API over a LogReader, one tenant per
-// request.
+// request (X-Scope-OrgID, store/tenant), so that Grafana's Loki data
+// source works unmodified. Routes, GET and form POST, mounted by Register:
+//
+//	/loki/api/v1/query, /loki/api/v1/query_range   LogQL (package logql)
+//	/loki/api/v1/labels                            stream label names
+//	/loki/api/v1/label/{name}/values               values of one label
+//	/loki/api/v1/series                            streams by match[]
+//	/loki/api/v1/index/stats                       streams, entries, bytes
+//	/loki/api/v1/format_query                      the query, printed
+//
+// Answers are Loki's JSON: {"status":"success","data":…}, query data with
+// resultType streams, matrix or vector, and stats; index/stats bare.
+// With X-Loki-Response-Encoding-Flags: categorize-labels, as Grafana
+// sends it, streams keep their stream labels and each value carries
+// {"structuredMetadata":…,"parsed":…}. Errors are plain text, as Loki
+// writes them and Grafana shows them: 400 for bad parameters, parse
+// errors, pipeline errors and limits (LokiConfig), 499 canceled, 504 past
+// -loki.timeout, 500 otherwise (logged). Times are Unix nanoseconds or
+// seconds, or RFC 3339; limit defaults to 100, direction to backward, the
+// range to the last hour. Self-metrics: cairn_loki_requests_total{handler,
+// code} and cairn_loki_request_duration_seconds{handler}.
 type LokiAPI struct {
 	cfg     LokiConfig
 	reader  LogReader

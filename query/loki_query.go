@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/cairn-dev/cairn/query/logql"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -81,20 +83,28 @@ func (l *LokiAPI) query(ctx context.Context, r *http.Request, p logql.Params) ([
 	return appendLokiQueryResponse(nil, res, p.Categorize, time.Since(began))
 }
 
-// bounds are the start and end of a range: end defaults to now, start to
-// end minus since (one hour by default).
+// bounds are the start and end of a range, as Loki reads them: end
+// defaults to now, start to since (one hour by default) before the end,
+// or before now when the end is in the future.
 func (l *LokiAPI) bounds(r *http.Request) (time.Time, time.Time, error) {
-	end, err := lokiTimeParam(r, "end", l.now())
+	now := l.now()
+	end, err := lokiTimeParam(r, "end", now)
 	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
 	since := lokiDefaultSince
 	if s := r.FormValue("since"); s != "" {
-		if since, err = parseDuration(s); err != nil {
-			return time.Time{}, time.Time{}, &lokiBadRequest{err}
+		d, err := model.ParseDuration(s)
+		if err != nil {
+			return time.Time{}, time.Time{}, badRequest("invalid since parameter %q: %w", s, err)
 		}
+		since = time.Duration(d)
 	}
-	start, err := lokiTimeParam(r, "start", end.Add(-since))
+	endOrNow := end
+	if end.After(now) {
+		endOrNow = now
+	}
+	start, err := lokiTimeParam(r, "start", endOrNow.Add(-since))
 	return start, end, err
 }
 

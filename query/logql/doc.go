@@ -31,6 +31,16 @@
 // samples in (t-range, t]; a vector aggregation groups the series of one
 // time by its by or without labels.
 //
+// Labels are Loki's: the stream's, then structured metadata, then what
+// parsers extract (a field that a stream label already names becomes
+// <name>_extracted); errors set __error__ and __error_details__ (JSONParserErr,
+// LogfmtParserErr, LabelFilterErr, TemplateFormatErr, SampleExtractionErr),
+// and a metric query whose series keeps an __error__ fails with Loki's
+// "pipeline error" message. One difference: series counted in ClickHouse
+// are identified by their stream labels, without structured metadata,
+// while series computed in Go include it, as in Loki; aggregations by
+// stream labels agree either way.
+//
 // # What flows out
 //
 // Streams for log queries; promql.Matrix (range queries) and promql.Vector
