@@ -120,14 +120,19 @@ func TestBuildsNative(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, code, body)
 
 	got := e.consumeBuilds(t, 3)
-	byStatus := map[string]store.BuildEvent{}
+	byID := map[string][]store.BuildEvent{}
 	for _, b := range got {
 		require.Equal(t, "team-a", b.Tenant)
-		byStatus[b.Status] = b
+		byID[b.ID] = append(byID[b.ID], b)
 	}
-	require.Equal(t, "argo/checkout-api/2291", byStatus[store.StatusRunning].ID)
-	require.Equal(t, "production", byStatus[store.StatusRunning].Environment)
-	require.Equal(t, "1", byStatus[store.StatusSuccess].Labels.Get("attempt")+byStatus[store.StatusRunning].Labels.Get("attempt"))
+	require.Len(t, byID, 2)
+	rollout := byID["argo/checkout-api/2291"]
+	require.Len(t, rollout, 2, "both events of the rollout, in order, from one partition")
+	require.Equal(t, []string{store.StatusRunning, store.StatusSuccess}, []string{rollout[0].Status, rollout[1].Status})
+	require.Equal(t, "production", rollout[1].Environment)
+	build := byID["native/checkout-api/release//1699998009000"]
+	require.Len(t, build, 1)
+	require.Equal(t, "1", build[0].Labels.Get("attempt"))
 
 	// Two finished runs: a build (finish, duration) and a deploy (finish,
 	// duration, lead time). The running event feeds no series.
