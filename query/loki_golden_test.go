@@ -129,6 +129,7 @@ func lokiCases() []lokiCase {
 		rq("bytes_over_time", `bytes_over_time({app="web"}[30m])`, step("30m")...),
 		rq("bytes_rate", `bytes_rate({app="web"}[30m])`, step("900000ms")...),
 		rq("range_longer_than_step", `count_over_time({app="cron"}[25m])`, step("10m")...),
+		rq("step_alignment", `count_over_time({app="db"}[10m])`, "start", lokiAt(7*time.Minute), "end", lokiAt(53*time.Minute), "step", "10m"),
 		rq("sum_by", `sum by (pod) (count_over_time({app="api"}[10m]))`, step("10m")...),
 		rq("sum_without", `sum without (pod) (rate({app="api"}[10m]))`, step("20m")...),
 		rq("volume_drop_error", `sum by (level) (count_over_time({env=~".+"} | drop __error__ [10m]))`, step("10m")...).

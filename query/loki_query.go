@@ -75,12 +75,26 @@ func (l *LokiAPI) query(ctx context.Context, r *http.Request, p logql.Params) ([
 	if err != nil {
 		return nil, err
 	}
+	if _, metric := expr.(logql.SampleExpr); metric && p.Step > 0 {
+		p.Start, p.End = alignToStep(p.Start, p.End, int64(p.Step))
+	}
 	began := time.Now()
 	res, err := l.engine.Query(ctx, expr, p)
 	if err != nil {
 		return nil, err
 	}
 	return appendLokiQueryResponse(nil, res, p.Categorize, time.Since(began))
+}
+
+// alignToStep rounds start down and end up to multiples of step (ns
+// since the epoch), as Loki's query frontend does to every metric range
+// query before it splits it.
+func alignToStep(start, end, step int64) (int64, int64) {
+	start -= start % step
+	if mod := end % step; mod != 0 {
+		end += step - mod
+	}
+	return start, end
 }
 
 // bounds are the start and end of a range, as Loki reads them: end
