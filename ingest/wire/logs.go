@@ -49,7 +49,8 @@ func streamRuns(entries []store.LogEntry) [][]store.LogEntry {
 }
 
 // DecodeLogs decodes a logs message and appends its entries to dst. Each
-// entry carries the message's tenant.
+// entry carries the message's tenant. Lines and labels share b's memory:
+// b must not change while the entries live.
 func DecodeLogs(dst []store.LogEntry, b []byte) ([]store.LogEntry, error) {
 	d, tenant, err := body(b, KindLogs)
 	if err != nil {
@@ -63,7 +64,7 @@ func DecodeLogs(dst []store.LogEntry, b []byte) ([]store.LogEntry, error) {
 		var t int64
 		for j := 0; j < n && d.err == nil; j++ {
 			t += d.varint()
-			line := d.string()
+			line := d.view()
 			md := d.labels(&lb)
 			dst = append(dst, store.LogEntry{Tenant: tenant, Stream: stream, T: t, Line: line, Metadata: md})
 		}

@@ -28,7 +28,8 @@ func AppendMetrics(dst []byte, tenant string, series []store.Series) []byte {
 }
 
 // DecodeMetrics decodes a metrics message and appends its series to dst.
-// Each series carries the message's tenant.
+// Each series carries the message's tenant. Labels share b's memory: b
+// must not change while the series live.
 func DecodeMetrics(dst []store.Series, b []byte) ([]store.Series, error) {
 	d, tenant, err := body(b, KindMetrics)
 	if err != nil {

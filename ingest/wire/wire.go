@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
+	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
 )
@@ -88,8 +90,8 @@ func (d *decoder) labels(b *labels.ScratchBuilder) labels.Labels {
 	b.Reset()
 	n := d.count(2)
 	for j := 0; j < n && d.err == nil; j++ {
-		name := d.string()
-		b.Add(name, d.string())
+		name := d.view()
+		b.Add(name, d.view())
 	}
 	b.Sort()
 	return b.Labels()
@@ -156,12 +158,20 @@ func (d *decoder) count(minSize int) int {
 	return int(v)
 }
 
+// string reads a string into memory of its own.
 func (d *decoder) string() string {
+	return strings.Clone(d.view())
+}
+
+// view reads a string that shares the message's memory: no copy, so the
+// message must not change while the string lives. Decoded labels and
+// lines are views; the tenant, which the store's caches keep, is not.
+func (d *decoder) view() string {
 	n := d.count(1)
-	if d.err != nil {
+	if d.err != nil || n == 0 {
 		return ""
 	}
-	s := string(d.b[:n])
+	s := unsafe.String(&d.b[0], n)
 	d.b = d.b[n:]
 	return s
 }
