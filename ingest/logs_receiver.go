@@ -111,16 +111,8 @@ func fieldList(s string) []string {
 // acceptSeries does: 204, 400 naming the first rejection (the rest are
 // stored), or 503 when Kafka did not acknowledge.
 func (rc *Receiver) acceptLogs(w http.ResponseWriter, r *http.Request, protocol, id string, entries []store.LogEntry) {
-	v := verdict{received: len(entries)}
-	now := rc.now()
-	kept := entries[:0]
-	for i := range entries {
-		if rej := rc.cfg.Limits.checkEntry(&entries[i], now); rej != nil {
-			rc.rejectLines(protocol, &v, rej)
-			continue
-		}
-		kept = append(kept, entries[i])
-	}
+	var v verdict
+	kept := rc.admitLogs(protocol, entries, &v)
 	rc.countLines(protocol, "received", "", v.received)
 	if err := rc.produceLogs(r.Context(), id, kept); err != nil {
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
