@@ -31,6 +31,9 @@ func appendLokiQueryResponse(buf []byte, res *logql.Result, categorize bool, too
 	case promql.Vector:
 		buf = append(buf, `"vector","result":`...)
 		buf = appendVector(buf, v)
+	case promql.Scalar:
+		buf = append(buf, `"scalar","result":`...)
+		buf = appendPoint(buf, v.T, v.V)
 	default:
 		return nil, fmt.Errorf("encode query result of type %T", v)
 	}

@@ -153,6 +153,13 @@ func lokiCases() []lokiCase {
 		iq("unwrap_quantile_bytes", `quantile_over_time(0.9, {app="api", pod="api-1"} | json | unwrap bytes(size) [1h]) by (app)`),
 		iq("unwrap_error", `sum_over_time({app="db"} | logfmt | unwrap rows | rows > 40 [1h])`),
 		iq("unwrap_without", `avg_over_time({app="db"} | logfmt | unwrap rows [1h]) without (took, level, rows)`),
+		// binary operations
+		rq("binary_error_ratio", `sum(rate({app="api"} |= "\"level\":\"error\"" [20m])) / sum(rate({app="api"}[20m]))`, step("20m")...),
+		rq("binary_compare_filter", `sum by (app) (count_over_time({env="prod"}[30m])) > 30`, step("30m")...),
+		rq("binary_bool_on", `sum by (app) (count_over_time({env="prod"}[30m])) > bool on (app) sum by (app) (count_over_time({app=~"db|api"}[30m]))`, step("30m")...),
+		iq("binary_or_vector", `sum(count_over_time({app="nope"}[1h])) or vector(0)`),
+		iq("binary_and_unless", `count_over_time({env="prod"}[1h]) unless count_over_time({app="api"}[1h]) and count_over_time({app=~"db|cron"}[1h])`),
+		iq("binary_scalar", `2 * 3 + 1`),
 		// errors, as Loki answers them
 		rq("error_parse", `{app="api"} | json | foo`),
 		rq("error_empty_matcher", `{app=~".*"}`),

@@ -29,6 +29,10 @@ func (e *Engine) metricQuery(ctx context.Context, expr SampleExpr, p Params) (*R
 		if err != nil {
 			return nil, err
 		}
+		if isScalar(expr) {
+			res.Value = promql.Scalar{T: vec[0].T, V: vec[0].F}
+			return res, nil
+		}
 		if err := e.checkSeries(len(vec)); err != nil {
 			return nil, err
 		}
@@ -90,6 +94,20 @@ func (e *Engine) evaluator(ctx context.Context, expr SampleExpr, tenant string, 
 			return nil, err
 		}
 		return newRangeEvaluator(expr, set, st), nil
+	case *LiteralExpr:
+		return &scalarEvaluator{value: expr.Value, steps: st}, nil
+	case *VectorExpr:
+		return &vectorLiteralEvaluator{value: expr.Value, steps: st}, nil
+	case *BinaryExpr:
+		lhs, err := e.evaluator(ctx, expr.LHS, tenant, st, stats)
+		if err != nil {
+			return nil, err
+		}
+		rhs, err := e.evaluator(ctx, expr.RHS, tenant, st, stats)
+		if err != nil {
+			return nil, err
+		}
+		return newBinaryEvaluator(expr, lhs, rhs), nil
 	}
 	return nil, fmt.Errorf("unsupported expression %T", expr)
 }

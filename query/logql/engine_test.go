@@ -162,6 +162,17 @@ func TestMetricQueries(t *testing.T) {
 		{`last_over_time({app="api"} | logfmt | unwrap bytes(size) [1m]) by (app)`, `{app="api"} => 5000`},
 		{`stddev_over_time({app="api"} | logfmt | unwrap bytes(size) [1m]) by (app)`, `{app="api"} => 1414.213562373095`},
 		{`sum(rate({app="api"} | logfmt | level="info" [1m]))`, `{} => 0.06666666666666667`},
+		{`sum(count_over_time({app="api"}[1m])) / 5`, `{} => 1`},
+		{`10 - sum(count_over_time({app="api"}[1m])) * 2`, `{} => 0`},
+		{`count_over_time({app="api"}[1m]) > 2`, `{app="api", pod="p2"} => 3`},
+		{`2 < count_over_time({app="api"}[1m])`, `{app="api", pod="p2"} => 3`},
+		{`count_over_time({app="api"}[1m]) > bool 2`, `{app="api", pod="p1"} => 0, {app="api", pod="p2"} => 1`},
+		{`sum by (pod) (count_over_time({app="api"}[1m])) / on (pod) count_over_time({app="api"}[1m])`, `{pod="p1"} => 1, {pod="p2"} => 1`},
+		{`sum by (app) (count_over_time({app="api"}[1m])) + ignoring (pod) count_over_time({app="api", pod="p1"}[1m])`, `{app="api"} => 7`},
+		{`count_over_time({app="api"}[1m]) and count_over_time({app="api", pod="p1"}[1m])`, `{app="api", pod="p1"} => 2`},
+		{`count_over_time({app="api"}[1m]) unless count_over_time({app="api", pod="p1"}[1m])`, `{app="api", pod="p2"} => 3`},
+		{`sum(count_over_time({app="nope"}[1m])) or vector(0)`, `{} => 0`},
+		{`count_over_time({app="api", pod="p1"}[1m]) or count_over_time({app="api"}[1m])`, `{app="api", pod="p1"} => 2, {app="api", pod="p2"} => 3`},
 	} {
 		res := query(t, e, tc.q, at)
 		s := ""
@@ -174,8 +185,15 @@ func TestMetricQueries(t *testing.T) {
 		require.Equal(t, tc.want, s, tc.q)
 	}
 
-	expr, _ := Parse(`sum(sum_over_time({app="api"} | logfmt | unwrap duration(took) [1m]))`)
-	_, err := e.Query(context.Background(), expr, Params{Tenant: "t", Start: sec(10), End: sec(10)})
+	res := query(t, e, `2 * 3 ^ 2`, at)
+	require.Equal(t, promql.Scalar{T: sec(10) / 1e6, V: 18}, res.Value)
+	expr, err := Parse(`count_over_time({app="api"}[1m]) + ignoring (pod) count_over_time({app="api"}[1m])`)
+	require.NoError(t, err)
+	_, err = e.Query(context.Background(), expr, Params{Tenant: "t", Start: sec(10), End: sec(10)})
+	require.ErrorContains(t, err, "many-to-many matching not allowed")
+
+	expr, _ = Parse(`sum(sum_over_time({app="api"} | logfmt | unwrap duration(took) [1m]))`)
+	_, err = e.Query(context.Background(), expr, Params{Tenant: "t", Start: sec(10), End: sec(10)})
 	require.ErrorContains(t, err, "pipeline error: 'SampleExtractionErr' for series: '{__error__=\"SampleExtractionErr\", __error_details__=\"time: invalid duration \\\"bad\\\"\", app=\"api\", level=\"info\", path=\"/c\", pod=\"p2\", size=\"5KB\"}'")
 
 	expr, _ = Parse(`{app="api"}`)

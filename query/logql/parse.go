@@ -124,8 +124,9 @@ func errorAt(t token, format string, args ...any) error {
 	return &ParseError{Line: t.line, Col: t.col, Msg: fmt.Sprintf(format, args...)}
 }
 
-// parseExpr parses a log or a metric query.
-func (p *parser) parseExpr() (Expr, error) {
+// parsePrimary parses a log query or a metric query without binary
+// operators at its top.
+func (p *parser) parsePrimary() (Expr, error) {
 	t := p.peek()
 	switch {
 	case t.kind == tokPunct && t.text == "{":
@@ -144,6 +145,14 @@ func (p *parser) parseExpr() (Expr, error) {
 		return p.parseRangeAgg()
 	case t.kind == tokIdent && vectorOps[t.text]:
 		return p.parseVectorAgg()
+	case t.kind == tokIdent && t.text == "vector" && p.peekAt(1).text == "(":
+		return p.parseVectorLiteral()
+	case t.kind == tokNumber || t.kind == tokPunct && t.text == "-" && p.peekAt(1).kind == tokNumber:
+		v, err := p.parseNumber()
+		if err != nil {
+			return nil, err
+		}
+		return &LiteralExpr{Value: v}, nil
 	}
 	return nil, p.unexpected(t, "{ or a function")
 }

@@ -191,6 +191,9 @@ func (p *parser) parseVectorAgg() (Expr, error) {
 		return nil, err
 	}
 	sample, ok := inner.(SampleExpr)
+	if ok && isScalar(sample) {
+		return nil, &ParseError{Msg: fmt.Sprintf("invalid aggregation %s of a number, want a metric query", e.Op)}
+	}
 	if !ok {
 		return nil, &ParseError{Msg: fmt.Sprintf("invalid aggregation %s of a log query, want a metric query such as count_over_time(%s [1m])", e.Op, inner)}
 	}

@@ -56,6 +56,14 @@ func TestParse(t *testing.T) {
 		{`avg_over_time({app="api"} | logfmt | unwrap duration(took) | __error__="" [5m]) by (path)`, `avg_over_time({app="api"} | logfmt | unwrap duration(took) | __error__="" [5m]) by (path)`},
 		{`quantile_over_time(0.99, {app="api"} | json | unwrap bytes(size) [1m])`, `quantile_over_time(0.99, {app="api"} | json | unwrap bytes(size) [1m])`},
 		{`max_over_time({app="api"} | json | unwrap latency [1d])`, `max_over_time({app="api"} | json | unwrap latency [1d])`},
+		// binary operations
+		{`sum(rate({app="api"} |= "error" [5m])) / sum(rate({app="api"}[5m]))`, `sum (rate({app="api"} |= "error" [5m])) / sum (rate({app="api"} [5m]))`},
+		{`count_over_time({app="api"}[1m]) > 10`, `count_over_time({app="api"} [1m]) > 10`},
+		{`1 + 2 * 3 ^ 2 ^ 0.5 - -1`, `(1 + (2 * (3 ^ (2 ^ 0.5)))) - -1`},
+		{`rate({a="b"}[1m]) >= bool on (a) rate({a="c"}[1m])`, `rate({a="b"} [1m]) >= bool on (a) rate({a="c"} [1m])`},
+		{`rate({a="b"}[1m]) * ignoring (pod) rate({a="c"}[1m]) or vector(0)`, `(rate({a="b"} [1m]) * ignoring (pod) rate({a="c"} [1m])) or vector(0)`},
+		{`sum by (a) (rate({a="b"}[1m]) * 100) unless rate({a="c"}[1m]) != 0`, `sum by (a) (rate({a="b"} [1m]) * 100) unless (rate({a="c"} [1m]) != 0)`},
+		{`(1)`, `1`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			e, err := Parse(tc.in)
@@ -99,6 +107,12 @@ func TestParseErrors(t *testing.T) {
 		{`sum by (a (rate({app="a"}[1m]))`, `parse error at line 1, col 11: syntax error: unexpected (, expecting )`},
 		{`rate({app="a"}[1m]) extra`, `parse error at line 1, col 21: syntax error: unexpected IDENTIFIER`},
 		{`{app="a\q"}`, `parse error at line 1, col 6: syntax error: invalid string "a\q": invalid syntax`},
+		{`{app="a"} + 1`, `parse error at line 1, col 11: syntax error: binary operation + needs metric queries on both sides, not a log query`},
+		{`1 > 2`, `parse error at line 1, col 3: syntax error: comparisons between scalars must use BOOL modifier`},
+		{`1 and rate({a="b"}[1m])`, `parse error at line 1, col 3: syntax error: set operator and not allowed in binary scalar expression`},
+		{`rate({a="b"}[1m]) + bool 1`, `parse error at line 1, col 19: syntax error: bool modifier can only be used on comparison operators`},
+		{`rate({a="b"}[1m]) * on (a) group_left rate({a="b"}[1m])`, `parse error at line 1, col 28: syntax error: group_left is not supported; binary operations match one to one`},
+		{`sum(1)`, `parse error : invalid aggregation sum of a number, want a metric query`},
 		{`{app="a"} @`, `parse error at line 1, col 11: syntax error: unexpected character '@'`},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
