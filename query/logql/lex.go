@@ -126,7 +126,13 @@ func (l *lexer) next() (token, error) {
 		return t, nil
 	case isDigit(c) || (c == '.' && len(rest) > 1 && isDigit(rest[1])):
 		n := 1
-		for n < len(rest) && (isAlnum(rest[n]) || rest[n] == '.') {
+		for n < len(rest) {
+			c := rest[n]
+			exponentSign := (c == '+' || c == '-') && (rest[n-1] == 'e' || rest[n-1] == 'E') &&
+				n+1 < len(rest) && isDigit(rest[n+1]) && isDecimal(rest[:n-1])
+			if !isAlnum(c) && c != '.' && !exponentSign {
+				break
+			}
 			n++
 		}
 		l.advance(n)
@@ -196,6 +202,12 @@ func unquotePrefix(s string) (string, int, error) {
 		}
 	}
 	return "", 0, fmt.Errorf("syntax error: unterminated string")
+}
+
+// isDecimal reports whether s is digits with at most one ".", the
+// mantissa of a number with an exponent such as 1.5e-3.
+func isDecimal(s string) bool {
+	return s != "" && strings.Count(s, ".") <= 1 && strings.Trim(s, "0123456789.") == ""
 }
 
 func isDigit(c byte) bool      { return c >= '0' && c <= '9' }

@@ -132,6 +132,7 @@ func FuzzParse(f *testing.F) {
 		`topk(2, avg_over_time({a="b"} | pattern "<x> <y>" | unwrap duration(y) | __error__="" [5m]) by (x))`,
 		`{a=~"b.+", c!~"d"} | regexp "(?P<n>\\d+)" | n > 5 or n < -1 | label_format m=n, o="{{.n}}"`,
 		"{a=`b`} !~ `c` | keep a",
+		`sum(rate({a="b"}[1m])) / on (a) sum(rate({a="b"}[1m])) > bool 0.5 or vector(1) unless 2 ^ -3`,
 	} {
 		f.Add(s)
 	}
