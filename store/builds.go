@@ -142,7 +142,7 @@ func (c *Client) readBuildsSQL(q BuildQuery) string {
 	between := "started_at >= " + strconv.FormatInt(q.From, 10) + " AND started_at <= " + strconv.FormatInt(q.To, 10)
 	var b strings.Builder
 	b.WriteString("SELECT " + buildColumns + " FROM (SELECT " + buildColumns + " FROM " + c.table("build_events"))
-	b.WriteString(" WHERE " + tenant + " AND id IN (SELECT id FROM " + c.table("build_events"))
+	b.WriteString(" WHERE " + tenant + " AND id IN (SELECT id FROM " + c.localTable("build_events"))
 	b.WriteString(" WHERE " + tenant + " AND " + between + ")")
 	b.WriteString(" ORDER BY id, version DESC, finished_at DESC LIMIT 1 BY id) WHERE " + between)
 	for _, f := range []struct{ col, value string }{

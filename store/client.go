@@ -17,6 +17,7 @@ type Client struct {
 	db      string // validated identifier, safe in SQL as is
 	version Version
 	feat    features
+	cluster string       // Config.Cluster
 	cache   *seriesCache // (tenant, series, day) in the series tables
 	streams *seriesCache // (tenant, stream, day) in the log stream tables
 	batches sync.Pool    // of *writeBatch
@@ -48,6 +49,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Client, error)
 	c := &Client{
 		conn:    retryConn{conn},
 		db:      cfg.Database,
+		cluster: cfg.Cluster,
 		cache:   newSeriesCache(cfg.SeriesCacheSize),
 		streams: newSeriesCache(cfg.SeriesCacheSize),
 		logger:  logger.With("component", "store"),
@@ -56,7 +58,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Client, error)
 		_ = conn.Close()
 		return nil, fmt.Errorf("open ClickHouse %s: %w", cfg.Addr, err)
 	}
-	c.logger.Info("connected to ClickHouse", "addr", cfg.Addr, "database", c.db,
+	c.logger.Info("connected to ClickHouse", "addr", cfg.Addr, "database", c.db, "cluster", c.cluster,
 		"server_version", c.version.String(), "schema_flavour", c.feat.flavour())
 	return c, nil
 }
@@ -76,7 +78,8 @@ func (c *Client) init(ctx context.Context) error {
 
 // ensureDatabase creates the database unless it exists. It looks first,
 // so that a user allowed to use the database but not to create databases
-// can still open it.
+// can still open it. In cluster mode it creates it on every server (ON
+// CLUSTER) when this one lacks it.
 func (c *Client) ensureDatabase(ctx context.Context) error {
 	var n uint64
 	if err := c.conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = "+quoteString(c.db)).Scan(&n); err != nil {
@@ -85,7 +88,7 @@ func (c *Client) ensureDatabase(ctx context.Context) error {
 	if n > 0 {
 		return nil
 	}
-	if err := c.exec(ctx, createDatabase(c.db)); err != nil {
+	if err := c.exec(ctx, createDatabase(c.schema())); err != nil {
 		return err
 	}
 	c.logger.Info("created database", "database", c.db)

@@ -29,6 +29,12 @@ type Config struct {
 	// stream, day) triples in the log stream tables. A miss costs a few
 	// redundant rows, never correctness.
 	SeriesCacheSize int
+
+	// Cluster names a cluster of the servers' remote_servers for cluster
+	// mode: DDL runs ON CLUSTER, tables are Replicated and sharded by
+	// fingerprint under Distributed tables, through which the store reads
+	// and writes. "" for a single server. See doc.go ("Cluster mode").
+	Cluster string
 }
 
 // RegisterFlags registers the -clickhouse.* flags on fs, with defaults.
@@ -68,6 +74,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxOpenConns <= 0 {
 		errs = append(errs, fmt.Errorf("-clickhouse.max-open-conns %d: must be positive", c.MaxOpenConns))
+	}
+	if c.Cluster != "" && !databaseName.MatchString(c.Cluster) {
+		errs = append(errs, fmt.Errorf("-clickhouse.cluster %q: want letters, digits and underscores, not starting with a digit, at most 64", c.Cluster))
 	}
 	if c.SeriesCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("-clickhouse.series-cache-size %d: must not be negative", c.SeriesCacheSize))

@@ -1,5 +1,7 @@
 package store
 
+import "slices"
+
 // The tables of migrations 2 and later; metricsDDL (schema.go) holds
 // migration 1. doc.go explains each table: its sort key, partitions and
 // what reads it.
@@ -9,52 +11,43 @@ package store
 // metadata names stay plain Strings even on modern servers, for the same
 // reason as samples.tenant: they are on the hot insert path, and sorted
 // or repeated they compress to little anyway.
-func logsDDL(f features, db string) []string {
-	records := `CREATE TABLE IF NOT EXISTS ` + db + `.log_records
-(
-    tenant          String` + f.codec("ZSTD(3)") + `,
-    fingerprint     UInt64` + f.codec("Delta, ZSTD(1)") + `,
-    timestamp       Int64` + f.codec("Delta, ZSTD(1)") + `,
-    line            String` + f.codec("ZSTD(1)") + `,
-    metadata_names  Array(String)` + f.codec("ZSTD(1)") + `,
-    metadata_values Array(String)` + f.codec("ZSTD(1)") + f.index(`
-    INDEX line_ngrams line TYPE ngrambf_v1(4, 65536, 2, 0) GRANULARITY 1`) + `
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY toDate(intDiv(timestamp, 86400000000000))
+func logsDDL(s schema) []string {
+	records := s.createTable("log_records", `(
+    tenant          String`+s.codec("ZSTD(3)")+`,
+    fingerprint     UInt64`+s.codec("Delta, ZSTD(1)")+`,
+    timestamp       Int64`+s.codec("Delta, ZSTD(1)")+`,
+    line            String`+s.codec("ZSTD(1)")+`,
+    metadata_names  Array(String)`+s.codec("ZSTD(1)")+`,
+    metadata_values Array(String)`+s.codec("ZSTD(1)")+s.index(`
+    INDEX line_ngrams line TYPE ngrambf_v1(4, 65536, 2, 0) GRANULARITY 1`)+`
+)`, "ReplacingMergeTree", "", `PARTITION BY toDate(intDiv(timestamp, 86400000000000))
 ORDER BY (tenant, fingerprint, timestamp, cityHash64(line))
-` + f.tableSettings()
+`+s.tableSettings(), "fingerprint")
 
-	streams := `CREATE TABLE IF NOT EXISTS ` + db + `.log_streams
-(
-    tenant       ` + f.lowCard("String") + `,
+	streams := s.createTable("log_streams", `(
+    tenant       `+s.lowCard("String")+`,
     date         Date,
     fingerprint  UInt64,
-    label_names  Array(` + f.lowCard("String") + `),
-    label_values Array(String)` + f.codec("ZSTD(3)") + `
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY date
+    label_names  Array(`+s.lowCard("String")+`),
+    label_values Array(String)`+s.codec("ZSTD(3)")+`
+)`, "ReplacingMergeTree", "", `PARTITION BY date
 ORDER BY (tenant, fingerprint, date)
-` + f.tableSettings()
+`+s.tableSettings(), "fingerprint")
 
-	return []string{records, streams, labelIndexDDL(f, db, "log_labels")}
+	return slices.Concat(records, streams, labelIndexDDL(s, "log_labels"))
 }
 
 // labelIndexDDL creates a label index table shaped like series_labels.
-func labelIndexDDL(f features, db, table string) string {
-	return `CREATE TABLE IF NOT EXISTS ` + db + `.` + table + `
-(
-    tenant      ` + f.lowCard("String") + `,
+func labelIndexDDL(s schema, table string) []string {
+	return s.createTable(table, `(
+    tenant      `+s.lowCard("String")+`,
     date        Date,
-    name        ` + f.lowCard("String") + `,
-    value       String` + f.codec("ZSTD(3)") + `,
-    fingerprint UInt64` + f.codec("Delta, ZSTD(3)") + `
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY date
+    name        `+s.lowCard("String")+`,
+    value       String`+s.codec("ZSTD(3)")+`,
+    fingerprint UInt64`+s.codec("Delta, ZSTD(3)")+`
+)`, "ReplacingMergeTree", "", `PARTITION BY date
 ORDER BY (tenant, name, value, fingerprint, date)
-` + f.tableSettings()
+`+s.tableSettings(), "fingerprint")
 }
 
 // index is a skip index declaration, the last item of a column list, on
@@ -70,88 +63,83 @@ func (f features) index(decl string) string {
 // buildsDDL creates build_events. A run is one ID; ReplacingMergeTree
 // keeps the row with the highest version of each (tenant, id) in a
 // partition, and readers pick it across partitions.
-func buildsDDL(f features, db string) []string {
-	return []string{`CREATE TABLE IF NOT EXISTS ` + db + `.build_events
-(
-    tenant       ` + f.lowCard("String") + `,
+func buildsDDL(s schema) []string {
+	return s.createTable("build_events", `(
+    tenant       `+s.lowCard("String")+`,
     id           String,
     version      UInt64,
-    service      ` + f.lowCard("String") + `,
-    pipeline     ` + f.lowCard("String") + `,
-    kind         ` + f.lowCard("String") + `,
-    status       ` + f.lowCard("String") + `,
-    commit       String` + f.codec("ZSTD(1)") + `,
-    branch       ` + f.lowCard("String") + `,
-    environment  ` + f.lowCard("String") + `,
-    started_at   Int64` + f.codec("Delta, ZSTD(1)") + `,
-    finished_at  Int64` + f.codec("Delta, ZSTD(1)") + `,
-    commit_time  Int64` + f.codec("Delta, ZSTD(1)") + `,
-    url          String` + f.codec("ZSTD(1)") + `,
-    trigger      ` + f.lowCard("String") + `,
-    label_names  Array(` + f.lowCard("String") + `),
-    label_values Array(String)` + f.codec("ZSTD(1)") + `
-)
-ENGINE = ReplacingMergeTree(version)
-PARTITION BY toDate(intDiv(started_at, 86400000))
+    service      `+s.lowCard("String")+`,
+    pipeline     `+s.lowCard("String")+`,
+    kind         `+s.lowCard("String")+`,
+    status       `+s.lowCard("String")+`,
+    commit       String`+s.codec("ZSTD(1)")+`,
+    branch       `+s.lowCard("String")+`,
+    environment  `+s.lowCard("String")+`,
+    started_at   Int64`+s.codec("Delta, ZSTD(1)")+`,
+    finished_at  Int64`+s.codec("Delta, ZSTD(1)")+`,
+    commit_time  Int64`+s.codec("Delta, ZSTD(1)")+`,
+    url          String`+s.codec("ZSTD(1)")+`,
+    trigger      `+s.lowCard("String")+`,
+    label_names  Array(`+s.lowCard("String")+`),
+    label_values Array(String)`+s.codec("ZSTD(1)")+`
+)`, "ReplacingMergeTree", "version", `PARTITION BY toDate(intDiv(started_at, 86400000))
 ORDER BY (tenant, id)
-` + f.tableSettings()}
+`+s.tableSettings(), "cityHash64(id)")
 }
 
 // alertsDDL creates alert_states, the history of alert state changes. A
 // change is identified by alert, time and state, so a repeated report
 // collapses.
-func alertsDDL(f features, db string) []string {
-	return []string{`CREATE TABLE IF NOT EXISTS ` + db + `.alert_states
-(
-    tenant       ` + f.lowCard("String") + `,
-    service      ` + f.lowCard("String") + `,
+func alertsDDL(s schema) []string {
+	return s.createTable("alert_states", `(
+    tenant       `+s.lowCard("String")+`,
+    service      `+s.lowCard("String")+`,
     fingerprint  UInt64,
-    timestamp    Int64` + f.codec("Delta, ZSTD(1)") + `,
-    state        ` + f.lowCard("String") + `,
-    rule_group   ` + f.lowCard("String") + `,
-    alert_name   ` + f.lowCard("String") + `,
-    severity     ` + f.lowCard("String") + `,
-    active_at    Int64` + f.codec("Delta, ZSTD(1)") + `,
-    fired_at     Int64` + f.codec("Delta, ZSTD(1)") + `,
-    resolved_at  Int64` + f.codec("Delta, ZSTD(1)") + `,
-    value        Float64` + f.codec("Gorilla, ZSTD(1)") + `,
-    label_names  Array(` + f.lowCard("String") + `),
-    label_values Array(String)` + f.codec("ZSTD(1)") + `
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY toDate(intDiv(timestamp, 86400000))
+    timestamp    Int64`+s.codec("Delta, ZSTD(1)")+`,
+    state        `+s.lowCard("String")+`,
+    rule_group   `+s.lowCard("String")+`,
+    alert_name   `+s.lowCard("String")+`,
+    severity     `+s.lowCard("String")+`,
+    active_at    Int64`+s.codec("Delta, ZSTD(1)")+`,
+    fired_at     Int64`+s.codec("Delta, ZSTD(1)")+`,
+    resolved_at  Int64`+s.codec("Delta, ZSTD(1)")+`,
+    value        Float64`+s.codec("Gorilla, ZSTD(1)")+`,
+    label_names  Array(`+s.lowCard("String")+`),
+    label_values Array(String)`+s.codec("ZSTD(1)")+`
+)`, "ReplacingMergeTree", "", `PARTITION BY toDate(intDiv(timestamp, 86400000))
 ORDER BY (tenant, service, fingerprint, timestamp, state)
-` + f.tableSettings()}
+`+s.tableSettings(), "fingerprint")
 }
 
 // rollupsDDL creates samples_1m, per-series minute aggregates of
 // samples, and the materialized view that fills it on every insert into
 // samples. Stale markers are not values and stay out. doc.go explains
 // which aggregates survive a redelivered batch.
-func rollupsDDL(f features, db string) []string {
-	table := `CREATE TABLE IF NOT EXISTS ` + db + `.samples_1m
-(
-    tenant         String` + f.codec("ZSTD(3)") + `,
-    fingerprint    UInt64` + f.codec("Delta, ZSTD(3)") + `,
-    minute         Int64` + f.codec("DoubleDelta, ZSTD(3)") + `,
-    value_min      AggregateFunction(min, Float64)` + f.codec("ZSTD(3)") + `,
-    value_max      AggregateFunction(max, Float64)` + f.codec("ZSTD(3)") + `,
-    value_sum      AggregateFunction(sum, Float64)` + f.codec("ZSTD(3)") + `,
-    value_count    AggregateFunction(count)` + f.codec("ZSTD(3)") + `,
-    value_last     AggregateFunction(argMax, Float64, Int64)` + f.codec("ZSTD(3)") + `,
-    last_timestamp AggregateFunction(max, Int64)` + f.codec("ZSTD(3)") + `
-)
-ENGINE = AggregatingMergeTree
-PARTITION BY toDate(intDiv(minute, 86400000))
+func rollupsDDL(s schema) []string {
+	table := s.createTable("samples_1m", `(
+    tenant         String`+s.codec("ZSTD(3)")+`,
+    fingerprint    UInt64`+s.codec("Delta, ZSTD(3)")+`,
+    minute         Int64`+s.codec("DoubleDelta, ZSTD(3)")+`,
+    value_min      AggregateFunction(min, Float64)`+s.codec("ZSTD(3)")+`,
+    value_max      AggregateFunction(max, Float64)`+s.codec("ZSTD(3)")+`,
+    value_sum      AggregateFunction(sum, Float64)`+s.codec("ZSTD(3)")+`,
+    value_count    AggregateFunction(count)`+s.codec("ZSTD(3)")+`,
+    value_last     AggregateFunction(argMax, Float64, Int64)`+s.codec("ZSTD(3)")+`,
+    last_timestamp AggregateFunction(max, Int64)`+s.codec("ZSTD(3)")+`
+)`, "AggregatingMergeTree", "", `PARTITION BY toDate(intDiv(minute, 86400000))
 ORDER BY (tenant, fingerprint, minute)
-` + f.bulkTableSettings()
+`+s.bulkTableSettings(), "fingerprint")
 
-	view := `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + db + `.samples_1m_mv TO ` + db + `.samples_1m
+	// In cluster mode the view runs on every server, on the inserts into
+	// its shard's samples, and writes to its shard's samples_1m: the
+	// Distributed tables shard both by fingerprint.
+	view := `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + s.db + `.samples_1m_mv` + s.onCluster() +
+		` TO ` + s.db + `.` + s.local("samples_1m") + `
 AS SELECT ` + rollupSelect + `
-FROM ` + db + `.samples
+FROM ` + s.db + `.` + s.local("samples") + `
 WHERE flags = 0
 GROUP BY tenant, fingerprint, minute`
-	return []string{table, view}
+	return append(table, view)
 }
 
 // rollupSelect computes samples_1m's columns from samples rows.

@@ -179,7 +179,7 @@ func (c *Client) streamsFrom(tenant string, days dayRange, ms []*labels.Matcher)
 	var b strings.Builder
 	b.WriteString(" FROM " + c.table("log_streams"))
 	if cond := streamPostings(ms); cond != "" {
-		b.WriteString(" PREWHERE fingerprint IN (SELECT fingerprint FROM " + c.table("log_labels"))
+		b.WriteString(" PREWHERE fingerprint IN (SELECT fingerprint FROM " + c.localTable("log_labels"))
 		b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND " + days.sql() + " AND " + cond + ")")
 	}
 	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND " + days.sql())

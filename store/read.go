@@ -45,7 +45,7 @@ func (c *Client) seriesQuery(tenant string, days dayRange, ms []*labels.Matcher)
 	b.WriteString(c.table("series"))
 	if name, values := postingsMatcher(ms); name != "" {
 		b.WriteString(" PREWHERE fingerprint IN (SELECT fingerprint FROM ")
-		b.WriteString(c.table("series_labels"))
+		b.WriteString(c.localTable("series_labels"))
 		b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND " + days.sql())
 		b.WriteString(" AND name = " + quoteString(name))
 		if len(values) == 1 {

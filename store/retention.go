@@ -137,7 +137,8 @@ func (r *Retainer) Enforce(ctx context.Context, now time.Time) error {
 				if p.day >= cutoff {
 					continue
 				}
-				if err := r.client.exec(ctx, "ALTER TABLE "+r.client.table(t.name)+" DROP PARTITION ID "+quoteString(p.id)); err != nil {
+				if err := r.client.exec(ctx, "ALTER TABLE "+r.client.localTable(t.name)+r.client.schema().onCluster()+
+					" DROP PARTITION ID "+quoteString(p.id)); err != nil {
 					errs = append(errs, fmt.Errorf("drop expired partition %s of %s: %w", p.id, t.name, err))
 					continue
 				}
@@ -154,10 +155,11 @@ type partition struct {
 	day int64
 }
 
-// partitions lists the day partitions of the database's tables, by table.
+// partitions lists the day partitions of the database's tables, by table;
+// in cluster mode those of every shard, by the table they belong to.
 func (r *Retainer) partitions(ctx context.Context) (map[string][]partition, error) {
-	rows, err := r.client.conn.Query(ctx, "SELECT DISTINCT table, partition_id FROM system.parts WHERE database = "+
-		quoteString(r.client.db)+" AND active ORDER BY table, partition_id")
+	rows, err := r.client.conn.Query(ctx, "SELECT DISTINCT table, partition_id FROM "+r.client.systemTable("parts")+
+		" WHERE database = "+quoteString(r.client.db)+" AND active ORDER BY table, partition_id")
 	if err != nil {
 		return nil, fmt.Errorf("list partitions: %w", err)
 	}
@@ -169,6 +171,7 @@ func (r *Retainer) partitions(ctx context.Context) (map[string][]partition, erro
 			return nil, fmt.Errorf("list partitions: scan: %w", err)
 		}
 		if day, ok := partitionDay(id); ok {
+			table = r.client.fromLocal(table)
 			out[table] = append(out[table], partition{id: id, day: day})
 		}
 	}
@@ -195,12 +198,12 @@ func (r *Retainer) ApplyTTL(ctx context.Context) error {
 	var errs []error
 	for _, k := range r.cfg.kinds() {
 		for _, t := range k.tables {
-			engine, err := r.client.engineFull(ctx, t.name)
+			engine, err := r.client.engineFull(ctx, r.client.schema().local(t.name))
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			for _, stmt := range ttlChanges(r.client.table(t.name), engine, ttlExpr(t, k.keepDays())) {
+			for _, stmt := range ttlChanges(r.client.localTable(t.name)+r.client.schema().onCluster(), engine, ttlExpr(t, k.keepDays())) {
 				if err := r.client.exec(ctx, stmt); err != nil {
 					errs = append(errs, err)
 					continue

@@ -43,7 +43,7 @@ func TestRetentionKindsCoverSchema(t *testing.T) {
 		}
 	}
 	for _, m := range migrations() {
-		for _, stmt := range m.ddl(features{modern: true}, "db") {
+		for _, stmt := range m.ddl(newSchema(features{modern: true}, "db", "")) {
 			if name, ok := createdTable(stmt); ok {
 				require.True(t, tables[name], "table %s has no retention kind", name)
 			}

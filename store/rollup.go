@@ -95,7 +95,7 @@ func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
 	if err := c.exec(ctx, c.dropRollupDaySQL(date)); err != nil {
 		return fmt.Errorf("recompute rollups of %s: %w", date.Format(time.DateOnly), err)
 	}
-	if err := c.exec(ctx, c.recomputeRollupSQL(d)); err != nil {
+	if err := c.exec(c.insertContext(ctx, "", "samples_1m"), c.recomputeRollupSQL(d)); err != nil {
 		return fmt.Errorf("recompute rollups of %s: %w", date.Format(time.DateOnly), err)
 	}
 	c.logger.Info("recomputed rollups", "day", date.Format(time.DateOnly))
@@ -103,7 +103,7 @@ func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
 }
 
 func (c *Client) dropRollupDaySQL(date time.Time) string {
-	return "ALTER TABLE " + c.table("samples_1m") + " DROP PARTITION ID " + quoteString(date.Format("20060102"))
+	return "ALTER TABLE " + c.localTable("samples_1m") + c.schema().onCluster() + " DROP PARTITION ID " + quoteString(date.Format("20060102"))
 }
 
 func (c *Client) recomputeRollupSQL(day int64) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -18,7 +19,7 @@ var ErrSchemaTooNew = errors.New("schema is newer than this binary")
 type migration struct {
 	version int
 	name    string
-	ddl     func(f features, db string) []string
+	ddl     func(s schema) []string
 }
 
 // migrations lists every migration in order; versions are 1, 2, 3, …
@@ -39,33 +40,39 @@ func latestMigration() int {
 }
 
 // DDL returns every statement that creates database and the schema of the
-// latest migration, in order, for a server of version v: what Open and
-// Migrate would run against an empty server. It needs no connection, so
-// `cairn migrate -dry-run` can print it for any target version.
+// latest migration, in order, for a single server of version v: what Open
+// and Migrate would run against an empty server. It needs no connection,
+// so `cairn migrate -dry-run` can print it for any target version.
+// Config.DDL also covers cluster mode.
 func DDL(v Version, database string) []string {
-	f := featuresOf(v)
-	db := quoteIdent(database)
-	stmts := []string{createDatabase(db), schemaMigrationsDDL(db)}
+	return schemaDDL(newSchema(featuresOf(v), database, ""))
+}
+
+// DDL returns what DDL(v, c.Database) returns, for c.Cluster's servers in
+// cluster mode.
+func (c *Config) DDL(v Version) []string {
+	return schemaDDL(newSchema(featuresOf(v), c.Database, c.Cluster))
+}
+
+func schemaDDL(s schema) []string {
+	stmts := append([]string{createDatabase(s)}, schemaMigrationsDDL(s)...)
 	for _, m := range migrations() {
-		stmts = append(stmts, m.ddl(f, db)...)
+		stmts = append(stmts, m.ddl(s)...)
 	}
 	return stmts
 }
 
-func createDatabase(db string) string {
-	return "CREATE DATABASE IF NOT EXISTS " + db
+func createDatabase(s schema) string {
+	return "CREATE DATABASE IF NOT EXISTS " + s.db + s.onCluster()
 }
 
-func schemaMigrationsDDL(db string) string {
-	return `CREATE TABLE IF NOT EXISTS ` + db + `.schema_migrations
-(
+func schemaMigrationsDDL(s schema) []string {
+	return s.createTable("schema_migrations", `(
     version    UInt32,
     name       String,
     flavour    String,
     applied_at DateTime
-)
-ENGINE = MergeTree
-ORDER BY version`
+)`, "MergeTree", "", "ORDER BY version", "version")
 }
 
 // lowCard wraps a column type in LowCardinality on modern servers, where it
@@ -86,31 +93,6 @@ func (f features) codec(c string) string {
 	return ""
 }
 
-// tableSettings ends a MergeTree definition. Modern servers remember the
-// last inserts' deduplication tokens (insert_deduplication_token) even on
-// non-replicated tables.
-func (f features) tableSettings() string {
-	s := "SETTINGS index_granularity = 8192"
-	if f.modern {
-		s += ", non_replicated_deduplication_window = 1000"
-	}
-	return s
-}
-
-// bulkTableSettings ends the definition of samples and samples_1m. On
-// modern servers their compressed blocks hold at least 256 KiB of
-// uncompressed data (four granules of an 8-byte column) instead of 64 KiB:
-// ZSTD then sees the timestamps of neighbouring series, which mostly
-// repeat, and a day of samples takes ~6% less (docs/benchmarks.md), while
-// a read of one granule decompresses at most four. Log lines gain nothing
-// from it: a granule of them already fills the largest block.
-func (f features) bulkTableSettings() string {
-	if f.modern {
-		return f.tableSettings() + ", min_compress_block_size = 262144"
-	}
-	return f.tableSettings()
-}
-
 // metricsDDL creates the three metrics tables; doc.go explains them.
 // Sample values use Delta+ZSTD rather than Gorilla+ZSTD: on node_exporter
 // data (TestFootprint) Gorilla's XOR leaves ZSTD little to find in counters
@@ -122,35 +104,29 @@ func (f features) bulkTableSettings() string {
 // it compresses to almost nothing anyway, and the driver appends
 // LowCardinality columns row by row through reflection, which the hot
 // path should not pay.
-func metricsDDL(f features, db string) []string {
-	samples := `CREATE TABLE IF NOT EXISTS ` + db + `.samples
-(
-    tenant      String` + f.codec("ZSTD(3)") + `,
-    fingerprint UInt64` + f.codec("Delta, ZSTD(3)") + `,
-    timestamp   Int64` + f.codec("DoubleDelta, ZSTD(3)") + `,
-    value       Float64` + f.codec("Delta, ZSTD(3)") + `,
-    flags       UInt8` + f.codec("ZSTD(3)") + `
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY toDate(intDiv(timestamp, 86400000))
+func metricsDDL(s schema) []string {
+	samples := s.createTable("samples", `(
+    tenant      String`+s.codec("ZSTD(3)")+`,
+    fingerprint UInt64`+s.codec("Delta, ZSTD(3)")+`,
+    timestamp   Int64`+s.codec("DoubleDelta, ZSTD(3)")+`,
+    value       Float64`+s.codec("Delta, ZSTD(3)")+`,
+    flags       UInt8`+s.codec("ZSTD(3)")+`
+)`, "ReplacingMergeTree", "", `PARTITION BY toDate(intDiv(timestamp, 86400000))
 ORDER BY (tenant, fingerprint, timestamp)
-` + f.bulkTableSettings()
+`+s.bulkTableSettings(), "fingerprint")
 
-	series := `CREATE TABLE IF NOT EXISTS ` + db + `.series
-(
-    tenant       ` + f.lowCard("String") + `,
+	series := s.createTable("series", `(
+    tenant       `+s.lowCard("String")+`,
     date         Date,
     fingerprint  UInt64,
-    metric_name  ` + f.lowCard("String") + `,
-    label_names  Array(` + f.lowCard("String") + `),
-    label_values Array(String)` + f.codec("ZSTD(3)") + `
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY date
+    metric_name  `+s.lowCard("String")+`,
+    label_names  Array(`+s.lowCard("String")+`),
+    label_values Array(String)`+s.codec("ZSTD(3)")+`
+)`, "ReplacingMergeTree", "", `PARTITION BY date
 ORDER BY (tenant, metric_name, fingerprint, date)
-` + f.tableSettings()
+`+s.tableSettings(), "fingerprint")
 
-	return []string{samples, series, labelIndexDDL(f, db, "series_labels")}
+	return slices.Concat(samples, series, labelIndexDDL(s, "series_labels"))
 }
 
 // Migrate brings the database's schema up to the latest migration this
@@ -158,8 +134,10 @@ ORDER BY (tenant, metric_name, fingerprint, date)
 // it again is a no-op. A database migrated further than this binary knows
 // is an error wrapping ErrSchemaTooNew.
 func (c *Client) Migrate(ctx context.Context) error {
-	if err := c.exec(ctx, schemaMigrationsDDL(c.db)); err != nil {
-		return fmt.Errorf("migrate %s: %w", c.db, err)
+	for _, stmt := range schemaMigrationsDDL(c.schema()) {
+		if err := c.exec(ctx, stmt); err != nil {
+			return fmt.Errorf("migrate %s: %w", c.db, err)
+		}
 	}
 	current, err := c.SchemaVersion(ctx)
 	if err != nil {
@@ -183,7 +161,7 @@ func (c *Client) Migrate(ctx context.Context) error {
 
 func (c *Client) apply(ctx context.Context, m migration) error {
 	start := time.Now()
-	for _, stmt := range m.ddl(c.feat, c.db) {
+	for _, stmt := range m.ddl(c.schema()) {
 		if err := c.exec(ctx, stmt); err != nil {
 			return fmt.Errorf("apply migration %d (%s): %w", m.version, m.name, err)
 		}

@@ -49,6 +49,39 @@ func TestDDL(t *testing.T) {
 	}
 }
 
+// TestClusterDDL golden-tests cluster mode's DDL, both flavours.
+func TestClusterDDL(t *testing.T) {
+	for _, tc := range []struct{ version, file string }{
+		{"18.16.1", "ddl_cluster_baseline.sql"},
+		{"23.8", "ddl_cluster_modern.sql"},
+	} {
+		t.Run(tc.version, func(t *testing.T) {
+			v, err := ParseVersion(tc.version)
+			require.NoError(t, err)
+			cfg := Config{Database: "cairn", Cluster: "obs"}
+			stmts := cfg.DDL(v)
+			golden(t, tc.file, strings.Join(stmts, ";\n\n")+";\n")
+			single := DDL(v, "cairn")
+			var local, distributed int
+			for _, s := range stmts {
+				require.Contains(t, s, "IF NOT EXISTS", "migrations must be idempotent")
+				require.Contains(t, s, " ON CLUSTER obs", "every statement runs on every server")
+				require.NotContains(t, s, "ENGINE = MergeTree", "every table is replicated")
+				require.NotContains(t, s, "ENGINE = ReplacingMergeTree")
+				require.NotContains(t, s, "ENGINE = AggregatingMergeTree")
+				if strings.Contains(s, "ENGINE = Replicated") {
+					local++
+				}
+				if strings.Contains(s, "ENGINE = Distributed(obs, cairn, ") {
+					distributed++
+				}
+			}
+			require.Equal(t, len(single)-2, local, "one local table per table, the view and database aside")
+			require.Equal(t, local, distributed, "a Distributed table over every local one")
+		})
+	}
+}
+
 func TestDDLQuotesDatabase(t *testing.T) {
 	for _, s := range DDL(Version{Major: 18, Minor: 16}, "my-db") {
 		require.Contains(t, s, "`my-db`")
@@ -60,7 +93,7 @@ func TestMigrationsNumbered(t *testing.T) {
 		require.Equal(t, i+1, m.version, "migrations are numbered 1, 2, 3, … in order")
 		require.NotEmpty(t, m.name)
 		for _, f := range []features{{modern: false}, {modern: true}} {
-			require.NotEmpty(t, m.ddl(f, "db"))
+			require.NotEmpty(t, m.ddl(newSchema(f, "db", "")))
 		}
 	}
 }

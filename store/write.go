@@ -97,12 +97,7 @@ func (c *Client) writeChunk(ctx context.Context, series []Series, token string) 
 // views deduplicate their blocks too, by tokens derived from it: a
 // repeated samples insert does not reach samples_1m twice.
 func (c *Client) insert(ctx context.Context, table, columns, token string, cols ...any) error {
-	if c.feat.modern && token != "" {
-		ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{
-			"insert_deduplication_token":                         token + ":" + table,
-			"deduplicate_blocks_in_dependent_materialized_views": 1,
-		}))
-	}
+	ctx = c.insertContext(ctx, token, table)
 	// The explicit column list is required by 18.16.
 	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.table(table)+" ("+columns+")")
 	if err != nil {
@@ -118,6 +113,25 @@ func (c *Client) insert(ctx context.Context, table, columns, token string, cols 
 		return fmt.Errorf("insert %d rows into %s: %w", batch.Rows(), table, err)
 	}
 	return nil
+}
+
+// insertContext carries the settings of an insert into table. In cluster
+// mode the Distributed table forwards the rows to their shards before the
+// insert returns (insert_distributed_sync), so an acknowledged write is
+// stored, and readable, on every shard it touches.
+func (c *Client) insertContext(ctx context.Context, token, table string) context.Context {
+	settings := clickhouse.Settings{}
+	if c.feat.modern && token != "" {
+		settings["insert_deduplication_token"] = token + ":" + table
+		settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
+	}
+	if c.cluster != "" {
+		settings["insert_distributed_sync"] = 1
+	}
+	if len(settings) == 0 {
+		return ctx
+	}
+	return clickhouse.Context(ctx, clickhouse.WithSettings(settings))
 }
 
 // writeBatch holds the columns of one write; Client pools them so the

@@ -1,9 +1,12 @@
 // Package storetest gives integration tests a fresh, migrated Cairn
-// database on a real ClickHouse server.
+// database on a real ClickHouse server, or on a real ClickHouse cluster in
+// cluster mode.
 //
 // The server is named by the environment variable CAIRN_TEST_CLICKHOUSE
-// (host:port of the native protocol), which `make test` sets. Without it,
-// or with -short, the test is skipped; with it set and the server
+// (host:port of the native protocol), the cluster by
+// CAIRN_TEST_CLICKHOUSE_CLUSTER (one of its servers) and
+// CAIRN_TEST_CLICKHOUSE_CLUSTER_NAME; `make test` sets all three. Without
+// them, or with -short, the test is skipped; with them set and the server
 // unreachable, the test fails: integration tests never pass by skipping. Any package's tests may
 // import this one; production code must not.
 package storetest
@@ -24,6 +27,14 @@ import (
 
 // EnvAddr is the environment variable naming the test server.
 const EnvAddr = "CAIRN_TEST_CLICKHOUSE"
+
+// EnvClusterAddr names one server (host:port) of a test cluster of
+// several shards, and EnvCluster the cluster's name in the servers'
+// remote_servers, for cluster-mode tests; deploy/local/up.sh sets both.
+const (
+	EnvClusterAddr = "CAIRN_TEST_CLICKHOUSE_CLUSTER"
+	EnvCluster     = "CAIRN_TEST_CLICKHOUSE_CLUSTER_NAME"
+)
 
 // Addr returns the test server's address, skipping t when none is set or
 // under -short, which promises a run without servers.
@@ -52,6 +63,33 @@ func Config(t testing.TB) store.Config {
 		MaxOpenConns:    4,
 		Compression:     true,
 		SeriesCacheSize: 10_000,
+	}
+	t.Cleanup(func() { drop(t, cfg) })
+	return cfg
+}
+
+// ClusterConfig returns the configuration of a new database with a
+// random name in cluster mode on the test cluster, and drops that
+// database on every server when t ends. It skips t when the cluster is
+// not set, or under -short.
+func ClusterConfig(t testing.TB) store.Config {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test; skipped with -short")
+	}
+	addr, cluster := os.Getenv(EnvClusterAddr), os.Getenv(EnvCluster)
+	if addr == "" || cluster == "" {
+		t.Skip(EnvClusterAddr + " and " + EnvCluster + " not set; run make test")
+	}
+	cfg := store.Config{
+		Addr:            addr,
+		Database:        fmt.Sprintf("cairn_test_%016x", rand.Uint64()),
+		User:            "default",
+		DialTimeout:     5 * time.Second,
+		MaxOpenConns:    4,
+		Compression:     true,
+		SeriesCacheSize: 10_000,
+		Cluster:         cluster,
 	}
 	t.Cleanup(func() { drop(t, cfg) })
 	return cfg
@@ -99,7 +137,11 @@ func drop(t testing.TB, cfg store.Config) {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+cfg.Database); err != nil {
+	stmt := "DROP DATABASE IF EXISTS " + cfg.Database
+	if cfg.Cluster != "" {
+		stmt += " ON CLUSTER " + cfg.Cluster
+	}
+	if err := conn.Exec(ctx, stmt); err != nil {
 		t.Errorf("drop test database %s: %v", cfg.Database, err)
 	}
 }

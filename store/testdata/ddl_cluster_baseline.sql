@@ -1,0 +1,194 @@
+CREATE DATABASE IF NOT EXISTS cairn ON CLUSTER obs;
+
+CREATE TABLE IF NOT EXISTS cairn.schema_migrations_local ON CLUSTER obs
+(
+    version    UInt32,
+    name       String,
+    flavour    String,
+    applied_at DateTime
+)
+ENGINE = ReplicatedMergeTree('/clickhouse/tables/obs/{shard}/cairn/schema_migrations_local', '{replica}')
+ORDER BY version;
+
+CREATE TABLE IF NOT EXISTS cairn.schema_migrations ON CLUSTER obs AS cairn.schema_migrations_local
+ENGINE = Distributed(obs, cairn, schema_migrations_local, version);
+
+CREATE TABLE IF NOT EXISTS cairn.samples_local ON CLUSTER obs
+(
+    tenant      String,
+    fingerprint UInt64,
+    timestamp   Int64,
+    value       Float64,
+    flags       UInt8
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/samples_local', '{replica}')
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, fingerprint, timestamp)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.samples ON CLUSTER obs AS cairn.samples_local
+ENGINE = Distributed(obs, cairn, samples_local, fingerprint);
+
+CREATE TABLE IF NOT EXISTS cairn.series_local ON CLUSTER obs
+(
+    tenant       String,
+    date         Date,
+    fingerprint  UInt64,
+    metric_name  String,
+    label_names  Array(String),
+    label_values Array(String)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/series_local', '{replica}')
+PARTITION BY date
+ORDER BY (tenant, metric_name, fingerprint, date)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.series ON CLUSTER obs AS cairn.series_local
+ENGINE = Distributed(obs, cairn, series_local, fingerprint);
+
+CREATE TABLE IF NOT EXISTS cairn.series_labels_local ON CLUSTER obs
+(
+    tenant      String,
+    date        Date,
+    name        String,
+    value       String,
+    fingerprint UInt64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/series_labels_local', '{replica}')
+PARTITION BY date
+ORDER BY (tenant, name, value, fingerprint, date)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.series_labels ON CLUSTER obs AS cairn.series_labels_local
+ENGINE = Distributed(obs, cairn, series_labels_local, fingerprint);
+
+CREATE TABLE IF NOT EXISTS cairn.log_records_local ON CLUSTER obs
+(
+    tenant          String,
+    fingerprint     UInt64,
+    timestamp       Int64,
+    line            String,
+    metadata_names  Array(String),
+    metadata_values Array(String)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/log_records_local', '{replica}')
+PARTITION BY toDate(intDiv(timestamp, 86400000000000))
+ORDER BY (tenant, fingerprint, timestamp, cityHash64(line))
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.log_records ON CLUSTER obs AS cairn.log_records_local
+ENGINE = Distributed(obs, cairn, log_records_local, fingerprint);
+
+CREATE TABLE IF NOT EXISTS cairn.log_streams_local ON CLUSTER obs
+(
+    tenant       String,
+    date         Date,
+    fingerprint  UInt64,
+    label_names  Array(String),
+    label_values Array(String)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/log_streams_local', '{replica}')
+PARTITION BY date
+ORDER BY (tenant, fingerprint, date)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.log_streams ON CLUSTER obs AS cairn.log_streams_local
+ENGINE = Distributed(obs, cairn, log_streams_local, fingerprint);
+
+CREATE TABLE IF NOT EXISTS cairn.log_labels_local ON CLUSTER obs
+(
+    tenant      String,
+    date        Date,
+    name        String,
+    value       String,
+    fingerprint UInt64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/log_labels_local', '{replica}')
+PARTITION BY date
+ORDER BY (tenant, name, value, fingerprint, date)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.log_labels ON CLUSTER obs AS cairn.log_labels_local
+ENGINE = Distributed(obs, cairn, log_labels_local, fingerprint);
+
+CREATE TABLE IF NOT EXISTS cairn.build_events_local ON CLUSTER obs
+(
+    tenant       String,
+    id           String,
+    version      UInt64,
+    service      String,
+    pipeline     String,
+    kind         String,
+    status       String,
+    commit       String,
+    branch       String,
+    environment  String,
+    started_at   Int64,
+    finished_at  Int64,
+    commit_time  Int64,
+    url          String,
+    trigger      String,
+    label_names  Array(String),
+    label_values Array(String)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/build_events_local', '{replica}', version)
+PARTITION BY toDate(intDiv(started_at, 86400000))
+ORDER BY (tenant, id)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.build_events ON CLUSTER obs AS cairn.build_events_local
+ENGINE = Distributed(obs, cairn, build_events_local, cityHash64(id));
+
+CREATE TABLE IF NOT EXISTS cairn.alert_states_local ON CLUSTER obs
+(
+    tenant       String,
+    service      String,
+    fingerprint  UInt64,
+    timestamp    Int64,
+    state        String,
+    rule_group   String,
+    alert_name   String,
+    severity     String,
+    active_at    Int64,
+    fired_at     Int64,
+    resolved_at  Int64,
+    value        Float64,
+    label_names  Array(String),
+    label_values Array(String)
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/alert_states_local', '{replica}')
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, service, fingerprint, timestamp, state)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.alert_states ON CLUSTER obs AS cairn.alert_states_local
+ENGINE = Distributed(obs, cairn, alert_states_local, fingerprint);
+
+CREATE TABLE IF NOT EXISTS cairn.samples_1m_local ON CLUSTER obs
+(
+    tenant         String,
+    fingerprint    UInt64,
+    minute         Int64,
+    value_min      AggregateFunction(min, Float64),
+    value_max      AggregateFunction(max, Float64),
+    value_sum      AggregateFunction(sum, Float64),
+    value_count    AggregateFunction(count),
+    value_last     AggregateFunction(argMax, Float64, Int64),
+    last_timestamp AggregateFunction(max, Int64)
+)
+ENGINE = ReplicatedAggregatingMergeTree('/clickhouse/tables/obs/{shard}/cairn/samples_1m_local', '{replica}')
+PARTITION BY toDate(intDiv(minute, 86400000))
+ORDER BY (tenant, fingerprint, minute)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.samples_1m ON CLUSTER obs AS cairn.samples_1m_local
+ENGINE = Distributed(obs, cairn, samples_1m_local, fingerprint);
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS cairn.samples_1m_mv ON CLUSTER obs TO cairn.samples_1m_local
+AS SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
+    minState(value) AS value_min, maxState(value) AS value_max,
+    sumState(value) AS value_sum, countState() AS value_count,
+    argMaxState(value, timestamp) AS value_last, maxState(timestamp) AS last_timestamp
+FROM cairn.samples_local
+WHERE flags = 0
+GROUP BY tenant, fingerprint, minute;
