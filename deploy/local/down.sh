@@ -27,10 +27,13 @@ while (($# > 0)); do
 done
 check_holder_name "$holder"
 
+# What up.sh may start: LOCAL_SERVICES, then ZooKeeper and the cluster.
+services=("${LOCAL_SERVICES[@]}" zookeeper cluster)
+
 lock_holders
 # Stop in reverse start order.
-for ((i = ${#LOCAL_SERVICES[@]} - 1; i >= 0; i--)); do
-	svc=${LOCAL_SERVICES[i]}
+for ((i = ${#services[@]} - 1; i >= 0; i--)); do
+	svc=${services[i]}
 	if [[ $all == true ]]; then
 		"$CAIRN_DEPLOY_DIR/$svc.sh" stop
 		clear_holds "$svc"

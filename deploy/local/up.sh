@@ -4,7 +4,11 @@
 # reusing servers already running, and prints their addresses on stdout as
 # export lines, so `eval "$(deploy/local/up.sh)"` sets up a shell. It also
 # installs chdb's Python when missing (chdb.sh) and exports it as
-# CAIRN_TEST_CHDB, for store's comparison with a current ClickHouse.
+# CAIRN_TEST_CHDB, for store's comparison with a current ClickHouse; and
+# it starts ZooKeeper and the two-shard ClickHouse cluster (zookeeper.sh,
+# cluster.sh) for store's cluster-mode tests, exported as
+# CAIRN_TEST_CLICKHOUSE_CLUSTER (shard 1) and
+# CAIRN_TEST_CLICKHOUSE_CLUSTER_NAME, unless CAIRN_LOCAL_CLUSTER=0.
 #
 # Each caller holds the servers under a NAME ("manual" by default); down.sh
 # with the same NAME releases them and stops a server only when up.sh had
@@ -32,8 +36,15 @@ while (($# > 0)); do
 done
 check_holder_name "$holder"
 
+services=("${LOCAL_SERVICES[@]}")
+if [[ ${CAIRN_LOCAL_CLUSTER:-1} != 0 ]]; then
+	# After LOCAL_SERVICES, ZooKeeper before the cluster; down.sh stops them
+	# first.
+	services+=(zookeeper cluster)
+fi
+
 lock_holders
-for svc in "${LOCAL_SERVICES[@]}"; do
+for svc in "${services[@]}"; do
 	if "$CAIRN_DEPLOY_DIR/$svc.sh" status 2>/dev/null; then
 		say "$svc is already running; reusing it"
 	elif "$CAIRN_DEPLOY_DIR/$svc.sh" probe 2>/dev/null; then
@@ -54,3 +65,9 @@ export CAIRN_TEST_CLICKHOUSE=$LOCAL_HOST:${CAIRN_CLICKHOUSE_PORT:-19000}
 export CAIRN_TEST_CLICKHOUSE_HTTP=$LOCAL_HOST:${CAIRN_CLICKHOUSE_HTTP_PORT:-18123}
 export CAIRN_TEST_KAFKA=$LOCAL_HOST:${CAIRN_KAFKA_PORT:-19092}
 EOF
+if [[ ${CAIRN_LOCAL_CLUSTER:-1} != 0 ]]; then
+	cat <<EOF
+export CAIRN_TEST_CLICKHOUSE_CLUSTER=$LOCAL_HOST:${CAIRN_CLUSTER_PORT:-19101}
+export CAIRN_TEST_CLICKHOUSE_CLUSTER_NAME=${CAIRN_CLUSTER_NAME:-cairn}
+EOF
+fi
