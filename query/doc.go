@@ -76,6 +76,22 @@
 // replays the requests of Grafana 11's Prometheus data source
 // (testdata/grafana-requests.json) and reads the answers as Grafana does.
 //
+// # Loki API
+//
+// LokiAPI serves Loki's HTTP query API (/loki/api/v1/query, query_range,
+// labels, label/{name}/values, series, index/stats, format_query) for
+// Grafana's Loki data source, over a LogReader (*store.Client). LogQL is
+// parsed and run by query/logql: the stream selector and the line filters
+// that no earlier stage rewrites go down to ClickHouse as a
+// store.LogQuery, and count_over_time, rate, bytes_over_time and
+// bytes_rate over them are counted there (store.CountLogs); parser stages
+// (json, logfmt, regexp, pattern), label filters, formats and unwrap run
+// in Go over the rows ClickHouse returns, at most -loki.max-scan-lines of
+// them. Errors are plain text as Loki sends them: 400 for the caller's
+// mistakes, 504 on -loki.timeout. TestLokiGolden runs every supported
+// construct on a seeded corpus in ClickHouse; TestLokiGrafanaReplay
+// replays Grafana 11's Loki requests.
+//
 // # Who imports it
 //
 // cmd/cairn, to mount the routes. alerting depends on a query function of
