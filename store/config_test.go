@@ -46,6 +46,7 @@ func TestConfigValidate(t *testing.T) {
 		{"dial timeout", func(c *Config) { c.DialTimeout = 0 }, "-clickhouse.dial-timeout 0s: must be positive"},
 		{"connections", func(c *Config) { c.MaxOpenConns = 0 }, "-clickhouse.max-open-conns 0"},
 		{"cache", func(c *Config) { c.SeriesCacheSize = -1 }, "-clickhouse.series-cache-size -1"},
+		{"cluster with a quote", func(c *Config) { c.Cluster = "a'b" }, `-clickhouse.cluster "a'b"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()

@@ -17,7 +17,7 @@
 // [Client.ReadAlertStates]. Long-range metric queries read minute
 // rollups with [Client.ReadRollup]. cmd/cairn runs a [Retainer] for
 // retention. cmd/cairn calls [Open] and [Client.Migrate], and
-// prints [DDL] for `cairn migrate -dry-run`.
+// prints [Config.DDL] for `cairn migrate -dry-run`.
 //
 // store imports no other Cairn package; ingest, query, alerting and
 // cmd/cairn import it. Its subpackage storetest gives other packages'
@@ -268,7 +268,10 @@
 //     insert's insert_deduplication_token (suffixed with the table, and a
 //     chunk number when split), and the tables keep the last 1000 tokens
 //     (non_replicated_deduplication_window), so a repeated insert is
-//     dropped on arrival.
+//     dropped on arrival. In cluster mode the Replicated tables do the
+//     same on every server version, 18.16 included: they drop an insert
+//     whose token, or without one whose block (the same rows in the same
+//     order), is among the last 1000 (replicated_deduplication_window).
 //   - ReplacingMergeTree collapses rows with equal sort keys when parts
 //     merge, eventually.
 //   - Every read deduplicates: LIMIT 1 BY fingerprint, timestamp on
@@ -405,6 +408,61 @@
 // protocol 18.16 waits for data blocks after any INSERT, even one with
 // inline VALUES, so even the migration record goes through a batch.
 //
+// # Cluster mode
+//
+// With [Config.Cluster] (-clickhouse.cluster) naming a cluster of the
+// servers' remote_servers, the schema spans the cluster. Every DDL
+// statement runs ON CLUSTER, and every table T of the single-server
+// schema becomes two on each server:
+//
+//   - T_local, the same table with a Replicated engine
+//     (ReplicatedReplacingMergeTree and so on) whose ZooKeeper path is
+//     /clickhouse/tables/<cluster>/{shard}/<database>/T_local and whose
+//     replica is {replica}, the servers' macros. It holds the rows of the
+//     server's shard.
+//   - T, a Distributed table over the T_local of every shard, with the
+//     single-server name. Its sharding key is the fingerprint for every
+//     table of series, streams and alerts, cityHash64(id) for
+//     build_events and the version for schema_migrations. So a series'
+//     samples, series rows, label index rows and rollups are on one
+//     shard, and so are a stream's entries and labels, a run's versions
+//     and an alert's changes.
+//
+// Writes insert into the Distributed tables with insert_distributed_sync,
+// so a Write returns once every shard it touched has stored its rows; a
+// shard down fails the batch, and ingest retries it. Each shard's
+// samples_1m_mv aggregates the samples its shard receives.
+//
+// Reads are the single-server SQL on the Distributed tables, which send
+// each query to one replica of every shard and merge the answers. Every
+// deduplication (LIMIT 1 BY, DISTINCT, GROUP BY) compares rows with equal
+// sharding keys, which are on one shard, so it holds per shard and after
+// the merge. The subqueries that resolve matchers through a label index
+// (and ReadBuilds' lookup of a run's versions) name the local tables,
+// fingerprint IN (SELECT fingerprint FROM series_labels_local …): each
+// shard resolves them from its own rows, which is exact because the
+// label index is sharded like the table it indexes, and ships nothing,
+// unlike GLOBAL IN. A subquery on a Distributed table inside a query on
+// one is refused anyway (distributed_product_mode = deny).
+//
+// Partitions exist only on the local tables: RecomputeRollups drops the
+// day from samples_1m_local ON CLUSTER and inserts the recomputed minutes
+// through the Distributed table; the Retainer lists the partitions of all
+// shards through the cluster table function on system.parts and drops
+// expired ones ON CLUSTER, and sets TTLs on the local tables ON CLUSTER.
+//
+// An ON CLUSTER statement waits for every server of the cluster
+// (distributed_ddl_task_timeout, 180 s by default), so Migrate stalls
+// while a server is down, and applies the rest when run again. The
+// servers need ZooKeeper, the distributed DDL queue, the macros and the
+// cluster with internal_replication (deploy/local/cluster.sh writes such
+// a config; docs/storage.md shows it). Adding shards to a populated
+// cluster is not supported: the key modulo the new shard count would put
+// new rows of existing series on other shards than their old rows.
+// TestCluster runs the baseline flavour on a two-shard 18.16 cluster; the
+// modern flavour's cluster DDL is golden-tested only, since chdb has no
+// ZooKeeper or Distributed tables.
+//
 // # Migrations
 //
 // Migrations are numbered 1 (metrics), 2 (logs), 3 (builds), 4 (alerts),
@@ -414,5 +472,6 @@
 // again. A database that records a higher number than this binary knows
 // makes Migrate fail with [ErrSchemaTooNew]: an old binary must not write
 // to tables it does not understand. [DDL] renders all statements for a
-// given server version without a connection.
+// given server version without a connection, and [Config.DDL] for a
+// cluster too.
 package store
