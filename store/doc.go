@@ -456,7 +456,11 @@
 // while a server is down, and applies the rest when run again. The
 // servers need ZooKeeper, the distributed DDL queue, the macros and the
 // cluster with internal_replication (deploy/local/cluster.sh writes such
-// a config; docs/storage.md shows it). Adding shards to a populated
+// a config; docs/storage.md shows it). An 18.16 server that has no
+// ZooKeeper session yet, just started or with ZooKeeper still loading,
+// fails ON CLUSTER statements and was seen to crash on one (a NULL
+// session in zkutil::ZooKeeper::createImpl): cluster.sh reports a server
+// ready only once system.zookeeper answers. Adding shards to a populated
 // cluster is not supported: the key modulo the new shard count would put
 // new rows of existing series on other shards than their old rows.
 // TestCluster runs the baseline flavour on a two-shard 18.16 cluster; the

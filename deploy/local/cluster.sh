@@ -46,6 +46,12 @@ shard_config() { printf '%s/config.xml' "$(shard_dir "$1")"; }
 shard_pidfile() { printf '%s/clickhouse.pid' "$(shard_dir "$1")"; }
 shard_pid() { running_pid "$(shard_pidfile "$1")" "$(shard_config "$1")"; }
 shard_ok() { [[ $(http_get "$LOCAL_HOST" "$(shard_http "$1")" /ping) == "Ok." ]]; }
+# shard_ready N: shard N answers and has a ZooKeeper session. Until it has
+# one, ON CLUSTER statements fail, and on 18.16 may even crash the server.
+shard_ready() {
+	[[ $(http_get "$LOCAL_HOST" "$(shard_http "$1")" \
+		"/?query=SELECT%20count()%20FROM%20system.zookeeper%20WHERE%20path%20%3D%20'%2F'") =~ ^[0-9]+$ ]]
+}
 
 # remote_servers is the cluster: one shard per server, one replica each.
 remote_servers() {
@@ -177,7 +183,7 @@ start() {
 	done
 	for n in "${SHARDS[@]}"; do
 		rc=0
-		wait_until "$READY_TIMEOUT" "$(shard_pidfile "$n")" "$(shard_config "$n")" shard_ok "$n" || rc=$?
+		wait_until "$READY_TIMEOUT" "$(shard_pidfile "$n")" "$(shard_config "$n")" shard_ready "$n" || rc=$?
 		((rc == 0)) && continue
 		if ((rc == 2)); then
 			say "shard $n exited during startup"

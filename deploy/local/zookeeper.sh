@@ -6,7 +6,7 @@
 # system service: its config, data and log live under
 # $CAIRN_LOCAL_DIR/zookeeper, and the JVM gets a small heap.
 #
-# zookeeper.sh probe succeeds when some ZooKeeper answers "imok" on the port.
+# zookeeper.sh probe succeeds when some ZooKeeper serves requests on the port.
 #
 #   CAIRN_ZOOKEEPER_PORT  client port (default 12181)
 set -euo pipefail
@@ -40,7 +40,7 @@ clientPort=$PORT
 clientPortAddress=$LOCAL_HOST
 maxClientCnxns=0
 admin.enableServer=false
-4lw.commands.whitelist=ruok,srvr,mntr
+4lw.commands.whitelist=srvr,mntr
 autopurge.snapRetainCount=3
 autopurge.purgeInterval=1
 EOF
@@ -48,17 +48,20 @@ EOF
 
 pid() { running_pid "$PIDFILE" "$CONFIG"; }
 
-# ruok_ok sends ZooKeeper's four-letter "ruok" and expects "imok".
-ruok_ok() {
+# serving sends ZooKeeper's four-letter "srvr", which reports a mode only
+# once the server serves requests. ("ruok" answers "imok" earlier, while
+# the server still refuses sessions; ClickHouse 18.16 can crash when its
+# ON CLUSTER DDL meets such a ZooKeeper.)
+serving() {
 	# shellcheck disable=SC2016 # expanded by the inner bash.
-	[[ $(timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf ruok >&3 && cat <&3' \
-		"$LOCAL_HOST" "$PORT" 2>/dev/null) == imok ]]
+	timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf srvr >&3 && cat <&3' \
+		"$LOCAL_HOST" "$PORT" 2>/dev/null | grep -q '^Mode: '
 }
 
 start() {
 	local p started=false
 	if p=$(pid); then
-		if ruok_ok; then
+		if serving; then
 			say "already running (pid $p) on $LOCAL_HOST:$PORT"
 			return 0
 		fi
@@ -78,7 +81,7 @@ start() {
 		started=true
 	fi
 	local rc=0
-	wait_until "$READY_TIMEOUT" "$PIDFILE" "$CONFIG" ruok_ok || rc=$?
+	wait_until "$READY_TIMEOUT" "$PIDFILE" "$CONFIG" serving || rc=$?
 	if ((rc != 0)); then
 		if ((rc == 2)); then
 			say "exited during startup"
@@ -94,7 +97,7 @@ start() {
 
 status() {
 	local p
-	if p=$(pid) && ruok_ok; then
+	if p=$(pid) && serving; then
 		say "running (pid $p) on $LOCAL_HOST:$PORT"
 		return 0
 	fi
@@ -106,6 +109,6 @@ case ${1:-} in
 start) start ;;
 stop) stop_pidfile "$PIDFILE" "$CONFIG" 30 ;;
 status) status ;;
-probe) ruok_ok ;;
+probe) serving ;;
 *) usage ;;
 esac
