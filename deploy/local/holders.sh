@@ -8,7 +8,7 @@
 #   <svc>.holders/<name> one file per holder; holds a pid when the hold
 #                        lapses with that process, else is empty
 
-LOCAL_SERVICES=(clickhouse kafka)
+LOCAL_SERVICES=(clickhouse kafka prometheus)
 UP_DIR=$CAIRN_LOCAL_DIR/up
 
 check_holder_name() {
