@@ -47,6 +47,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxOpenConns, "clickhouse.max-open-conns", 16, "maximum open ClickHouse connections")
 	fs.BoolVar(&c.Compression, "clickhouse.compression", true, "compress ClickHouse traffic with LZ4")
 	fs.IntVar(&c.SeriesCacheSize, "clickhouse.series-cache-size", 1_000_000, "series-days the writer remembers as already indexed; 0 disables the cache")
+	fs.StringVar(&c.Cluster, "clickhouse.cluster", "", "ClickHouse cluster (remote_servers) to spread the schema over: ON CLUSTER DDL, Replicated tables sharded by series under Distributed tables; empty for one server")
 }
 
 // databaseName is what Validate accepts as a database name: a plain

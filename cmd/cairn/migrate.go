@@ -34,7 +34,7 @@ func runMigrate(ctx context.Context, args []string, e env) error {
 		if err != nil {
 			return usageError{fmt.Errorf("-target-version: %w", err)}
 		}
-		printDDL(e, store.DDL(v, cfg.Database))
+		printDDL(e, cfg.DDL(v))
 		return nil
 	}
 	logger, err := newLogger(e.stderr, logLevel, "logfmt")
@@ -47,7 +47,7 @@ func runMigrate(ctx context.Context, args []string, e env) error {
 	}
 	defer st.Close()
 	if dryRun {
-		printDDL(e, store.DDL(st.ServerVersion(), cfg.Database))
+		printDDL(e, cfg.DDL(st.ServerVersion()))
 		return nil
 	}
 	if err := st.Migrate(ctx); err != nil {
