@@ -68,9 +68,10 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-// TestClickHouseOutage stops ClickHouse for 30 s under a steady stream:
-// Cairn keeps acknowledging (Kafka holds the data), the writer retries,
-// and once ClickHouse is back every acknowledged sample is there once.
+// TestClickHouseOutage stops ClickHouse for 30 s under a steady stream of
+// samples and log lines: Cairn keeps acknowledging (Kafka holds the data),
+// the writer retries, and once ClickHouse is back every acknowledged
+// sample and line is there once.
 func TestClickHouseOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test")
@@ -81,22 +82,27 @@ func TestClickHouseOutage(t *testing.T) {
 	args := append(serveArgs(t, listen), "-clickhouse.addr", "127.0.0.1:"+port, "-writer.max-backoff", "2s")
 	p := startCairn(t, listen, args...)
 	s := startStream(t, "fault_clickhouse_outage", p.base)
+	l := startLogStream(t, "fault_clickhouse_outage", p.base)
 
 	s.waitAcked(t, 100)
+	l.waitAcked(t, 100)
 	ch.run(t, "stop")
-	during := s.count()
+	during, linesDuring := s.count(), l.count()
 	time.Sleep(30 * time.Second)
-	require.Greater(t, s.count(), during+100, "ingest keeps acknowledging while ClickHouse is down")
+	require.Greater(t, s.count(), during+100, "ingest keeps acknowledging samples while ClickHouse is down")
+	require.Greater(t, l.count(), linesDuring+100, "ingest keeps acknowledging log lines while ClickHouse is down")
 	ch.run(t, "start")
 	s.waitAcked(t, s.count()+100)
+	l.waitAcked(t, l.count()+100)
 	s.verifyExactlyOnce(t, p.base)
+	l.verifyExactlyOnce(t, p.base)
 	p.stop(t)
 }
 
 // TestWriterKilled runs the writer apart from the receivers, kills it with
 // SIGKILL while it holds an uncommitted batch, and starts it again: the
 // new writer re-reads from the last commit, and the store's deduplication
-// keeps every acknowledged sample exactly once.
+// keeps every acknowledged sample and log line exactly once.
 func TestWriterKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault test")
@@ -110,15 +116,20 @@ func TestWriterKilled(t *testing.T) {
 	writerArgs := append(append([]string{}, args...), "-roles", "writer", "-listen", back)
 	w := startCairn(t, back, writerArgs...)
 	s := startStream(t, "fault_writer_killed", p.base)
+	l := startLogStream(t, "fault_writer_killed", p.base)
 
 	s.waitAcked(t, 200)
+	l.waitAcked(t, 200)
 	require.NoError(t, w.cmd.Process.Signal(syscall.SIGKILL))
 	<-w.done
 	w.done <- nil
 	s.waitAcked(t, s.count()+100)
+	l.waitAcked(t, l.count()+100)
 	w = startCairn(t, back, writerArgs...)
 	s.waitAcked(t, s.count()+100)
+	l.waitAcked(t, l.count()+100)
 	s.verifyExactlyOnce(t, p.base)
+	l.verifyExactlyOnce(t, p.base)
 	w.stop(t)
 	p.stop(t)
 }

@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/url"
+	"strings"
 	"maps"
 	"net/http"
 	"strconv"
@@ -26,6 +30,7 @@ import (
 // -ingest.max-future-skew accepts them and a query at "now" sees them.
 type stream struct {
 	metric string
+	logs   bool  // Loki push of one line per request, instead of samples
 	base   int64 // ms
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -37,9 +42,21 @@ type stream struct {
 }
 
 func startStream(t *testing.T, metric, target string) *stream {
+	return newStream(t, metric, target, false)
+}
+
+// startLogStream is startStream for log lines: line seq is "line <seq>"
+// at base+seq seconds, in stream {job="stream", name=<name>}, pushed with
+// Loki's JSON push API.
+func startLogStream(t *testing.T, name, target string) *stream {
+	return newStream(t, name, target, true)
+}
+
+func newStream(t *testing.T, metric, target string, logs bool) *stream {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stream{
 		metric: metric,
+		logs:   logs,
 		base:   time.Now().Add(-24 * time.Hour).Truncate(time.Second).UnixMilli(),
 		cancel: cancel,
 		done:   make(chan struct{}),
@@ -57,10 +74,7 @@ func (s *stream) run(ctx context.Context) {
 		s.mu.Lock()
 		target := s.target
 		s.mu.Unlock()
-		code, err := remoteWrite(target, store.Series{
-			Labels:  labels.FromStrings("__name__", s.metric, "job", "stream"),
-			Samples: []store.Sample{{T: s.base + int64(seq)*1000, V: float64(seq)}},
-		})
+		code, err := s.send(target, seq)
 		s.mu.Lock()
 		if err == nil && code == http.StatusNoContent {
 			s.acked++
@@ -73,6 +87,24 @@ func (s *stream) run(ctx context.Context) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+func (s *stream) send(target string, seq int) (int, error) {
+	t := s.base + int64(seq)*1000
+	if s.logs {
+		body := fmt.Sprintf(`{"streams":[{"stream":{"job":"stream","name":%q},"values":[["%d","line %d"]]}]}`, s.metric, t*1e6, seq)
+		resp, err := httpClient.Post(target+"/loki/api/v1/push", "application/json", strings.NewReader(body))
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, nil
+	}
+	return remoteWrite(target, store.Series{
+		Labels:  labels.FromStrings("__name__", s.metric, "job", "stream"),
+		Samples: []store.Sample{{T: t, V: float64(seq)}},
+	})
 }
 
 // retarget sends the following requests to another Cairn.
@@ -118,6 +150,10 @@ func (s *stream) verifyExactlyOnce(t *testing.T, base string) {
 	t.Helper()
 	s.stop()
 	total := s.count()
+	if s.logs {
+		s.verifyLinesExactlyOnce(t, base, total)
+		return
+	}
 	q := fmt.Sprintf("%s[%ds]", s.metric, int(time.Since(time.UnixMilli(s.base)).Seconds())+60)
 	var pr promResponse
 	require.Eventually(t, func() bool {
@@ -130,4 +166,42 @@ func (s *stream) verifyExactlyOnce(t *testing.T, base string) {
 		require.Equal(t, strconv.Itoa(i), v[1], "sample %d", i)
 	}
 	t.Logf("%s: %d samples acknowledged, each stored exactly once", s.metric, total)
+}
+
+// verifyLinesExactlyOnce counts the stream's lines with LogQL: the store
+// counts each (stream, time, line) once, and every line is unique, so the
+// count equals total exactly when each acknowledged line is there once.
+func (s *stream) verifyLinesExactlyOnce(t *testing.T, base string, total int) {
+	t.Helper()
+	q := fmt.Sprintf(`sum(count_over_time({job="stream",name=%q}[%ds]))`, s.metric, int(time.Since(time.UnixMilli(s.base)).Seconds())+60)
+	var got string
+	require.Eventually(t, func() bool {
+		got = lokiInstant(t, base, q)
+		return got == strconv.Itoa(total)
+	}, 60*time.Second, 250*time.Millisecond, "%s: want %d log lines, LogQL counts %s", s.metric, total, got)
+	t.Logf("%s: %d log lines acknowledged, each stored exactly once", s.metric, total)
+}
+
+// lokiInstant runs an instant LogQL metric query now and returns the value
+// of its single result, or "" when it has none.
+func lokiInstant(t *testing.T, base, q string) string {
+	t.Helper()
+	resp, err := httpClient.Get(base + "/loki/api/v1/query?query=" + url.QueryEscape(q))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var lr struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+	require.NoError(t, json.Unmarshal(b, &lr), "%s", b)
+	if len(lr.Data.Result) != 1 {
+		return ""
+	}
+	v, _ := lr.Data.Result[0].Value[1].(string)
+	return v
 }
