@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"net/http"
 	"strings"
 
@@ -9,7 +8,6 @@ import (
 
 	"github.com/cairn-dev/cairn/ingest/otlp"
 	"github.com/cairn-dev/cairn/store"
-	"github.com/cairn-dev/cairn/store/tenant"
 )
 
 // handleOTLPLogs serves OTLP/HTTP logs (POST /v1/logs), protobuf or JSON,
@@ -21,28 +19,13 @@ import (
 // log entries as Loki's OTLP endpoint maps them (see package otlp).
 func (rc *Receiver) handleOTLPLogs(w http.ResponseWriter, r *http.Request) {
 	const protocol = "otlp_logs"
-	format, err := otlpFormat(r.Header.Get("Content-Type"))
-	if err != nil {
-		rc.failWith(w, protocol, "unsupported_content_type", http.StatusUnsupportedMediaType, err, otlpError(otlp.Protobuf))
+	req, ok := rc.readOTLP(w, r, protocol)
+	if !ok {
 		return
 	}
-	fail := func(reason string, status int, err error) {
-		rc.failWith(w, protocol, reason, status, err, otlpError(format))
-	}
-	id, err := tenant.FromRequest(r)
-	if err != nil {
-		fail("invalid_tenant", http.StatusBadRequest, err)
-		return
-	}
-	raw, out := rc.bufs.Get().(*bytes.Buffer), rc.bufs.Get().(*bytes.Buffer)
-	defer rc.bufs.Put(raw)
-	defer rc.bufs.Put(out)
-	body, err := rc.readDecoded(raw, out, w, r)
-	if err != nil {
-		fail("body", statusOf(err), err)
-		return
-	}
-	ld, err := otlp.DecodeLogs(body, format)
+	defer req.release()
+	format, id, fail := req.format, req.tenant, req.fail
+	ld, err := otlp.DecodeLogs(req.body, format)
 	if err != nil {
 		fail("decode", http.StatusBadRequest, err)
 		return

@@ -26,28 +26,13 @@ import (
 // the exporters retry.
 func (rc *Receiver) handleOTLPMetrics(w http.ResponseWriter, r *http.Request) {
 	const protocol = "otlp"
-	format, err := otlpFormat(r.Header.Get("Content-Type"))
-	if err != nil {
-		rc.failWith(w, protocol, "unsupported_content_type", http.StatusUnsupportedMediaType, err, otlpError(otlp.Protobuf))
+	req, ok := rc.readOTLP(w, r, protocol)
+	if !ok {
 		return
 	}
-	fail := func(reason string, status int, err error) {
-		rc.failWith(w, protocol, reason, status, err, otlpError(format))
-	}
-	id, err := tenant.FromRequest(r)
-	if err != nil {
-		fail("invalid_tenant", http.StatusBadRequest, err)
-		return
-	}
-	raw, out := rc.bufs.Get().(*bytes.Buffer), rc.bufs.Get().(*bytes.Buffer)
-	defer rc.bufs.Put(raw)
-	defer rc.bufs.Put(out)
-	body, err := rc.readDecoded(raw, out, w, r)
-	if err != nil {
-		fail("body", statusOf(err), err)
-		return
-	}
-	md, err := otlp.Decode(body, format)
+	defer req.release()
+	format, id, fail := req.format, req.tenant, req.fail
+	md, err := otlp.Decode(req.body, format)
 	if err != nil {
 		fail("decode", http.StatusBadRequest, err)
 		return
@@ -98,6 +83,42 @@ func (rc *Receiver) answerOTLP(w http.ResponseWriter, format otlp.Format, points
 	w.Header().Set("Content-Type", format.ContentType())
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// otlpRequest is an OTLP/HTTP export read far enough to decode.
+type otlpRequest struct {
+	format  otlp.Format
+	tenant  string
+	body    []byte // decompressed
+	fail    func(reason string, status int, err error)
+	release func() // returns the body's buffers to the pool
+}
+
+// readOTLP does what every OTLP/HTTP handler does first: it picks the
+// encoding from Content-Type, the tenant from X-Scope-OrgID, and reads
+// the body, gzip or not. When it returns false it has already answered,
+// with a google.rpc.Status in the request's encoding.
+func (rc *Receiver) readOTLP(w http.ResponseWriter, r *http.Request, protocol string) (otlpRequest, bool) {
+	format, err := otlpFormat(r.Header.Get("Content-Type"))
+	if err != nil {
+		rc.failWith(w, protocol, "unsupported_content_type", http.StatusUnsupportedMediaType, err, otlpError(otlp.Protobuf))
+		return otlpRequest{}, false
+	}
+	req := otlpRequest{format: format, fail: func(reason string, status int, err error) {
+		rc.failWith(w, protocol, reason, status, err, otlpError(format))
+	}}
+	if req.tenant, err = tenant.FromRequest(r); err != nil {
+		req.fail("invalid_tenant", http.StatusBadRequest, err)
+		return otlpRequest{}, false
+	}
+	raw, out := rc.bufs.Get().(*bytes.Buffer), rc.bufs.Get().(*bytes.Buffer)
+	req.release = func() { rc.bufs.Put(raw); rc.bufs.Put(out) }
+	if req.body, err = rc.readDecoded(raw, out, w, r); err != nil {
+		req.release()
+		req.fail("body", statusOf(err), err)
+		return otlpRequest{}, false
+	}
+	return req, true
 }
 
 // otlpFormat picks the OTLP encoding from a Content-Type.
