@@ -339,13 +339,13 @@ func (b *Bridge) prepareLogs(id string, value []byte, format otlp.Format) (func(
 	}
 	var v verdict
 	kept := b.rc.admitLogs(bridgeProtocol, otlp.ConvertLogs(ld, id, b.rc.now()), &v)
-	b.rc.countLines(bridgeProtocol, "received", "", v.received)
+	b.rc.count(unitLogLines, bridgeProtocol, "received", "", v.received)
 	b.noteRejections(id, "log lines", &v)
 	return func(ctx context.Context) error {
 		if err := b.rc.produceLogs(ctx, id, kept); err != nil {
 			return err
 		}
-		b.rc.countLines(bridgeProtocol, "accepted", "", v.accepted())
+		b.rc.count(unitLogLines, bridgeProtocol, "accepted", "", v.accepted())
 		return nil
 	}, nil
 }

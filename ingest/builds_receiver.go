@@ -100,7 +100,7 @@ func (rc *Receiver) handleBuilds(w http.ResponseWriter, r *http.Request) {
 		}
 		if rej != nil {
 			rej.msg = fmt.Sprintf("event %d: %s", i, rej.msg)
-			rc.rejectBuild(protocol, &v, rej)
+			rc.rejectOne(unitBuildEvents, protocol, &v, rej)
 			continue
 		}
 		res.Event.Tenant = id
@@ -185,7 +185,7 @@ func (rc *Receiver) acceptWebhook(w http.ResponseWriter, r *http.Request, protoc
 	var ferr *builds.FieldError
 	switch {
 	case errors.As(err, &ign):
-		rc.countBuilds(protocol, "ignored", "", 1)
+		rc.count(unitBuildEvents, protocol, "ignored", "", 1)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, ign.Msg+"\n")
@@ -201,7 +201,7 @@ func (rc *Receiver) acceptWebhook(w http.ResponseWriter, r *http.Request, protoc
 	var kept []store.BuildEvent
 	if rej := rc.cfg.Limits.checkBuild(&e, rc.now()); rej != nil {
 		rej.msg = fmt.Sprintf("run %s: %s", e.ID, rej.msg)
-		rc.rejectBuild(protocol, &v, rej)
+		rc.rejectOne(unitBuildEvents, protocol, &v, rej)
 	} else {
 		e.Tenant = id
 		kept = append(kept, e)
@@ -216,7 +216,7 @@ func (rc *Receiver) acceptWebhook(w http.ResponseWriter, r *http.Request, protoc
 // functions of their event — so a client retrying a 503 loses nothing
 // and doubles nothing.
 func (rc *Receiver) acceptBuilds(w http.ResponseWriter, r *http.Request, protocol, id string, kept []store.BuildEvent, v *verdict) {
-	rc.countBuilds(protocol, "received", "", v.received)
+	rc.count(unitBuildEvents, protocol, "received", "", v.received)
 	if err := rc.produceBuilds(r.Context(), id, kept); err != nil {
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
 		return
@@ -227,31 +227,12 @@ func (rc *Receiver) acceptBuilds(w http.ResponseWriter, r *http.Request, protoco
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
 		return
 	}
-	rc.countBuilds(protocol, "accepted", "", v.accepted())
+	rc.count(unitBuildEvents, protocol, "accepted", "", v.accepted())
 	if v.first != nil {
 		rc.fail(w, protocol, v.first.reason, http.StatusBadRequest, v.partialError("build events"))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (rc *Receiver) rejectBuild(protocol string, v *verdict, rej *rejection) {
-	rc.countBuilds(protocol, "rejected", rej.reason, 1)
-	v.rejected++
-	if v.first == nil {
-		v.first = rej
-	}
-}
-
-func (rc *Receiver) countBuilds(protocol, result, reason string, n int) {
-	if n == 0 {
-		return
-	}
-	name := fmt.Sprintf(`cairn_ingest_build_events_total{protocol=%q,result=%q}`, protocol, result)
-	if reason != "" {
-		name = fmt.Sprintf(`cairn_ingest_build_events_total{protocol=%q,result=%q,reason=%q}`, protocol, result, reason)
-	}
-	rc.set.GetOrCreateCounter(name).Add(n)
 }
 
 // checkBuild validates a decoded event against the limits: the size and

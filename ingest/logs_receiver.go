@@ -113,36 +113,17 @@ func fieldList(s string) []string {
 func (rc *Receiver) acceptLogs(w http.ResponseWriter, r *http.Request, protocol, id string, entries []store.LogEntry) {
 	var v verdict
 	kept := rc.admitLogs(protocol, entries, &v)
-	rc.countLines(protocol, "received", "", v.received)
+	rc.count(unitLogLines, protocol, "received", "", v.received)
 	if err := rc.produceLogs(r.Context(), id, kept); err != nil {
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
 		return
 	}
-	rc.countLines(protocol, "accepted", "", v.accepted())
+	rc.count(unitLogLines, protocol, "accepted", "", v.accepted())
 	if v.first != nil {
 		rc.fail(w, protocol, v.first.reason, http.StatusBadRequest, v.partialError("log lines"))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (rc *Receiver) rejectLines(protocol string, v *verdict, rej *rejection) {
-	rc.countLines(protocol, "rejected", rej.reason, 1)
-	v.rejected++
-	if v.first == nil {
-		v.first = rej
-	}
-}
-
-func (rc *Receiver) countLines(protocol, result, reason string, n int) {
-	if n == 0 {
-		return
-	}
-	name := fmt.Sprintf(`cairn_ingest_log_lines_total{protocol=%q,result=%q}`, protocol, result)
-	if reason != "" {
-		name = fmt.Sprintf(`cairn_ingest_log_lines_total{protocol=%q,result=%q,reason=%q}`, protocol, result, reason)
-	}
-	rc.set.GetOrCreateCounter(name).Add(n)
 }
 
 // checkEntry validates one log entry: its stream's labels, its line's

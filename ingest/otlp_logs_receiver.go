@@ -32,12 +32,12 @@ func (rc *Receiver) handleOTLPLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	var v verdict
 	kept := rc.admitLogs(protocol, otlp.ConvertLogs(ld, id, rc.now()), &v)
-	rc.countLines(protocol, "received", "", v.received)
+	rc.count(unitLogLines, protocol, "received", "", v.received)
 	if err := rc.produceLogs(r.Context(), id, kept); err != nil {
 		fail("kafka", http.StatusServiceUnavailable, err)
 		return
 	}
-	rc.countLines(protocol, "accepted", "", v.accepted())
+	rc.count(unitLogLines, protocol, "accepted", "", v.accepted())
 	rc.answerOTLPLogs(w, format, &v)
 }
 
@@ -49,7 +49,7 @@ func (rc *Receiver) admitLogs(protocol string, entries []store.LogEntry, v *verd
 	kept := entries[:0]
 	for i := range entries {
 		if rej := rc.cfg.Limits.checkEntry(&entries[i], now); rej != nil {
-			rc.rejectLines(protocol, v, rej)
+			rc.rejectOne(unitLogLines, protocol, v, rej)
 			continue
 		}
 		kept = append(kept, entries[i])

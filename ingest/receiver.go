@@ -306,15 +306,36 @@ func statusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
-func (rc *Receiver) countSamples(protocol, result, reason string, n int) {
+// Units of the ingest self-metrics cairn_ingest_<unit>_total.
+const (
+	unitSamples     = "samples"
+	unitLogLines    = "log_lines"
+	unitBuildEvents = "build_events"
+)
+
+// count adds n to cairn_ingest_<unit>_total{protocol, result[, reason]}.
+func (rc *Receiver) count(unit, protocol, result, reason string, n int) {
 	if n == 0 {
 		return
 	}
-	name := fmt.Sprintf(`cairn_ingest_samples_total{protocol=%q,result=%q}`, protocol, result)
+	name := fmt.Sprintf(`cairn_ingest_%s_total{protocol=%q,result=%q}`, unit, protocol, result)
 	if reason != "" {
-		name = fmt.Sprintf(`cairn_ingest_samples_total{protocol=%q,result=%q,reason=%q}`, protocol, result, reason)
+		name = fmt.Sprintf(`cairn_ingest_%s_total{protocol=%q,result=%q,reason=%q}`, unit, protocol, result, reason)
 	}
 	rc.set.GetOrCreateCounter(name).Add(n)
+}
+
+func (rc *Receiver) countSamples(protocol, result, reason string, n int) {
+	rc.count(unitSamples, protocol, result, reason, n)
+}
+
+// rejectOne records one log line or build event of v rejected for rej.
+func (rc *Receiver) rejectOne(unit, protocol string, v *verdict, rej *rejection) {
+	rc.count(unit, protocol, "rejected", rej.reason, 1)
+	v.rejected++
+	if v.first == nil {
+		v.first = rej
+	}
 }
 
 // fail answers a request with an error. Bodies are plain text, which every
