@@ -267,6 +267,12 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 	w.set.GetOrCreateCounter(`cairn_writer_messages_total`).Add(len(b.msgs))
 	w.set.GetOrCreateCounter(`cairn_writer_dead_letters_total`).Add(len(b.dead))
 	w.set.GetOrCreateHistogram(`cairn_writer_flush_duration_seconds`).UpdateDuration(start)
+	// Cleared before reuse: decoded labels and lines point into the
+	// messages, which must not outlive their batch.
+	clear(b.msgs)
+	clear(b.series)
+	clear(b.logs)
+	clear(b.builds)
 	*b = batch{msgs: b.msgs[:0], series: b.series[:0], logs: b.logs[:0], builds: b.builds[:0], dead: b.dead[:0]}
 	return nil
 }
