@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,30 +19,6 @@ func runCLI(t *testing.T, environ map[string]string, args ...string) (int, strin
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), args, env{stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return environ[k] }})
 	return code, stdout.String(), stderr.String()
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	require.Equal(t, string(want), got, "golden file %s differs; run go test -update if the change is intended", path)
-}
-
-func TestHelpGolden(t *testing.T) {
-	code, out, _ := runCLI(t, nil, "-h")
-	require.Equal(t, 0, code)
-	golden(t, "help.txt", out)
-	for _, c := range commands() {
-		t.Run(c.name, func(t *testing.T) {
-			code, out, _ := runCLI(t, nil, c.name, "-h")
-			require.Equal(t, 0, code)
-			golden(t, "help-"+c.name+".txt", out)
-		})
-	}
 }
 
 func TestEveryFlagHasEnvAndDefaultShown(t *testing.T) {
