@@ -77,7 +77,7 @@ func TestDORALeadTime(t *testing.T) {
 		band string
 	}{
 		{"none without commit times", []store.BuildEvent{doraDeploy("a", 40*day, store.StatusSuccess)}, -1, ""},
-		{"under a day is elite", []store.BuildEvent{withCommit("a", day - time.Second)}, 86399, BandElite},
+		{"under a day is elite", []store.BuildEvent{withCommit("a", day-time.Second)}, 86399, BandElite},
 		{"a day is high", []store.BuildEvent{withCommit("a", day)}, 86400, BandHigh},
 		{"a week is medium", []store.BuildEvent{withCommit("a", week)}, week.Seconds(), BandMedium},
 		{"30 days is low", []store.BuildEvent{withCommit("a", month)}, month.Seconds(), BandLow},
@@ -98,7 +98,9 @@ func TestDORALeadTime(t *testing.T) {
 }
 
 func TestDORAChangeFailureRate(t *testing.T) {
-	ok := func(id string, h int) store.BuildEvent { return doraDeploy(id, time.Duration(h)*time.Hour, store.StatusSuccess) }
+	ok := func(id string, h int) store.BuildEvent {
+		return doraDeploy(id, time.Duration(h)*time.Hour, store.StatusSuccess)
+	}
 	successes := func(n int) []store.BuildEvent {
 		var out []store.BuildEvent
 		for i := range n {
