@@ -67,6 +67,16 @@ func TestEveryProtocolEndToEnd(t *testing.T) {
 			return len(pr.Data.Result) == 1 && pr.Data.Result[0].Value[1] == want
 		}, 20*time.Second, 100*time.Millisecond, "PromQL %s = %s", q, want)
 	}
+	// The build is listed by the builds API too.
+	require.Eventually(t, func() bool {
+		resp, err := httpClient.Get(p.base + "/api/v1/builds?service=shop&kind=build")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(b), `"commit":"abc123"`) && strings.Contains(string(b), `"status":"success"`)
+	}, 20*time.Second, 100*time.Millisecond, "GET /api/v1/builds lists the build")
 	for q, want := range map[string]string{
 		`{app="web"}`:           "GET /cart 200",
 		`{service="api"}`:       "started",

@@ -219,6 +219,7 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 			return nil, err
 		}
 		loki.Register(p.router)
+		query.NewBuildsAPI(p.store, logger, p.metrics).Register(p.router)
 	}
 	p.router.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
 	p.router.Get("/readyz", p.handleReady)
