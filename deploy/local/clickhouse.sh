@@ -105,19 +105,7 @@ start() {
 		start_daemon "$PIDFILE" "$DIR/log/stdout.log" "$binary" --config-file="$CONFIG"
 		started=true
 	fi
-	local rc=0
-	wait_until "$READY_TIMEOUT" "$PIDFILE" "$CONFIG" ping_ok || rc=$?
-	if ((rc != 0)); then
-		if ((rc == 2)); then
-			say "exited during startup"
-		else
-			say "not ready after ${READY_TIMEOUT}s"
-		fi
-		tail -n 20 "$DIR/log/clickhouse-server.err.log" "$DIR/log/stdout.log" >&2 2>/dev/null || true
-		# Leave no half-started server behind; a rerun starts afresh.
-		[[ $started == false ]] || stop_pidfile "$PIDFILE" "$CONFIG" 10
-		exit 1
-	fi
+	await_ready "$PIDFILE" "$CONFIG" "$started" ping_ok -- "$DIR/log/clickhouse-server.err.log" "$DIR/log/stdout.log"
 	say "ready (pid $(pid)) on $LOCAL_HOST:$PORT"
 }
 

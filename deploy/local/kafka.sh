@@ -115,19 +115,7 @@ start() {
 			-cp "$KAFKA_LIBS/*" kafka.Kafka "$CONFIG"
 		started=true
 	fi
-	local rc=0
-	wait_until "$READY_TIMEOUT" "$PIDFILE" "$CONFIG" metadata_ok || rc=$?
-	if ((rc != 0)); then
-		if ((rc == 2)); then
-			say "exited during startup"
-		else
-			say "not ready after ${READY_TIMEOUT}s"
-		fi
-		tail -n 30 "$DIR/log/kafka.out" "$DIR/log/server.log" >&2 2>/dev/null || true
-		# Leave no half-started server behind; a rerun starts afresh.
-		[[ $started == false ]] || stop_pidfile "$PIDFILE" "$CONFIG" 10
-		exit 1
-	fi
+	await_ready "$PIDFILE" "$CONFIG" "$started" metadata_ok -- "$DIR/log/kafka.out" "$DIR/log/server.log"
 	say "ready (pid $(pid)) on $BOOTSTRAP"
 }
 

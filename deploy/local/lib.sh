@@ -166,6 +166,32 @@ wait_until() {
 	done
 }
 
+# await_ready PIDFILE MATCH STARTED CMD... -- LOG... waits up to
+# $READY_TIMEOUT seconds for CMD to succeed. When it does not, it says
+# whether the server exited or is merely slow, shows the tail of the LOGs,
+# stops the server if this start launched it (STARTED=true) so that a rerun
+# starts afresh, and exits 1.
+await_ready() {
+	local pidfile=$1 match=$2 started=$3 rc=0
+	shift 3
+	local cmd=()
+	while (($# > 0)) && [[ $1 != -- ]]; do
+		cmd+=("$1")
+		shift
+	done
+	shift # --; the rest are log files
+	wait_until "$READY_TIMEOUT" "$pidfile" "$match" "${cmd[@]}" || rc=$?
+	((rc == 0)) && return 0
+	if ((rc == 2)); then
+		say "exited during startup"
+	else
+		say "not ready after ${READY_TIMEOUT}s"
+	fi
+	tail -n 30 "$@" >&2 2>/dev/null || true
+	[[ $started == false ]] || stop_pidfile "$pidfile" "$match" 10
+	exit 1
+}
+
 # check_port_free PORT VAR fails with a hint when another process already
 # listens on PORT (the server would exit with a less obvious error).
 check_port_free() {

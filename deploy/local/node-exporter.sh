@@ -56,18 +56,7 @@ start() {
 			--collector.textfile.directory="$TEXTFILE_DIR"
 		started=true
 	fi
-	local rc=0
-	wait_until "$READY_TIMEOUT" "$PIDFILE" "$TEXTFILE_DIR" ready || rc=$?
-	if ((rc != 0)); then
-		if ((rc == 2)); then
-			say "exited during startup"
-		else
-			say "not ready after ${READY_TIMEOUT}s"
-		fi
-		tail -n 30 "$DIR/log/node-exporter.log" >&2 2>/dev/null || true
-		[[ $started == false ]] || stop_pidfile "$PIDFILE" "$TEXTFILE_DIR" 10
-		exit 1
-	fi
+	await_ready "$PIDFILE" "$TEXTFILE_DIR" "$started" ready -- "$DIR/log/node-exporter.log"
 	say "ready (pid $(pid)) on $ADDR"
 }
 

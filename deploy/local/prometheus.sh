@@ -119,18 +119,7 @@ start() {
 			--web.enable-remote-write-receiver
 		started=true
 	fi
-	local rc=0
-	wait_until "$READY_TIMEOUT" "$PIDFILE" "$CONFIG" ready || rc=$?
-	if ((rc != 0)); then
-		if ((rc == 2)); then
-			say "exited during startup"
-		else
-			say "not ready after ${READY_TIMEOUT}s"
-		fi
-		tail -n 30 "$DIR/log/prometheus.log" >&2 2>/dev/null || true
-		[[ $started == false ]] || stop_pidfile "$PIDFILE" "$CONFIG" 10
-		exit 1
-	fi
+	await_ready "$PIDFILE" "$CONFIG" "$started" ready -- "$DIR/log/prometheus.log"
 	say "ready (pid $(pid)) on $ADDR; export CAIRN_TEST_PROMETHEUS=$ADDR"
 }
 

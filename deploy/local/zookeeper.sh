@@ -80,18 +80,7 @@ start() {
 			org.apache.zookeeper.server.quorum.QuorumPeerMain "$CONFIG"
 		started=true
 	fi
-	local rc=0
-	wait_until "$READY_TIMEOUT" "$PIDFILE" "$CONFIG" serving || rc=$?
-	if ((rc != 0)); then
-		if ((rc == 2)); then
-			say "exited during startup"
-		else
-			say "not ready after ${READY_TIMEOUT}s"
-		fi
-		tail -n 20 "$DIR/zookeeper.log" >&2 2>/dev/null || true
-		[[ $started == false ]] || stop_pidfile "$PIDFILE" "$CONFIG" 10
-		exit 1
-	fi
+	await_ready "$PIDFILE" "$CONFIG" "$started" serving -- "$DIR/zookeeper.log"
 	say "ready (pid $(pid)) on $LOCAL_HOST:$PORT"
 }
 
