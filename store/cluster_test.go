@@ -35,6 +35,7 @@ func TestCluster(t *testing.T) {
 	require.GreaterOrEqual(t, len(shards), 2, "the test cluster has two shards")
 
 	t.Run("metrics", func(t *testing.T) { testClusterMetrics(t, c, cfg.Database, shards) })
+	t.Run("histograms", func(t *testing.T) { testClusterHistograms(t, c, cfg.Database, shards) })
 	t.Run("logs", func(t *testing.T) { testClusterLogs(t, c, cfg.Database, shards) })
 	t.Run("builds and alerts", func(t *testing.T) { testClusterBuildsAlerts(t, c) })
 	t.Run("retention", func(t *testing.T) { testClusterRetention(t, c, cfg.Database, shards) })

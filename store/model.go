@@ -23,12 +23,18 @@ type Series struct {
 	Tenant  string
 	Labels  labels.Labels // must include __name__
 	Samples []Sample
+	// Histograms are native histogram samples, stored apart from Samples
+	// (histograms_write.go); they need not be sorted either.
+	Histograms []HistogramSample
 }
 
 // SeriesRef names a stored series: its fingerprint and its labels.
 type SeriesRef struct {
 	Fingerprint uint64
 	Labels      labels.Labels
+	// Histograms: the series has native histograms on a day of the
+	// selected range, which ReadHistograms reads.
+	Histograms bool
 }
 
 // Fingerprint identifies a series within a tenant: a 64-bit xxhash of its

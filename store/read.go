@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -83,13 +84,14 @@ func (c *Client) SelectSeries(ctx context.Context, tenant string, mint, maxt int
 		fp            uint64
 		name          string
 		names, values []string
+		hist          uint8
 		sb            = labels.NewScratchBuilder(0)
 	)
 	for rows.Next() {
-		if err := rows.Scan(&fp, &name, &names, &values); err != nil {
+		if err := rows.Scan(&fp, &name, &names, &values, &hist); err != nil {
 			return nil, fmt.Errorf("select series: scan: %w", err)
 		}
-		out = append(out, SeriesRef{Fingerprint: fp, Labels: seriesLabels(&sb, name, names, values)})
+		out = append(out, SeriesRef{Fingerprint: fp, Labels: seriesLabels(&sb, name, names, values), Histograms: hist != 0})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("select series: %w", err)
@@ -99,9 +101,10 @@ func (c *Client) SelectSeries(ctx context.Context, tenant string, mint, maxt int
 }
 
 // selectSeriesSQL reads each matching series once, whatever number of days
-// and unmerged duplicate rows it has.
+// and unmerged duplicate rows it has, and whether it has histograms
+// (histogramSeriesSQL).
 func (c *Client) selectSeriesSQL(tenant string, days dayRange, ms []*labels.Matcher) string {
-	return "SELECT fingerprint, metric_name, label_names, label_values" +
+	return "SELECT fingerprint, metric_name, label_names, label_values, " + c.histogramSeriesSQL(tenant, days) +
 		c.seriesQuery(tenant, days, ms) + " LIMIT 1 BY fingerprint"
 }
 
@@ -143,29 +146,61 @@ func (c *Client) readSamples(ctx context.Context, tenant string, fps []uint64, m
 	}
 	defer rows.Close()
 	var (
-		fp    uint64
-		t     int64
-		v     float64
-		flags uint8
+		fp, lastFP uint64
+		t          int64
+		v          float64
+		flags      uint8
+		last       []Sample // out[lastFP], not yet stored back
+		haveLast   bool
 	)
 	for rows.Next() {
 		if err := rows.Scan(&fp, &t, &v, &flags); err != nil {
 			return fmt.Errorf("read samples: scan: %w", err)
 		}
-		ss := out[fp]
-		if n := len(ss); n > 0 && ss[n-1].T >= t {
-			continue // already have it; the query sorts, this guards
+		// Rows come part by part, granule by granule: runs of one series
+		// in time order. Only a change of series touches the map.
+		if !haveLast || fp != lastFP {
+			if haveLast {
+				out[lastFP] = last
+			}
+			lastFP, last, haveLast = fp, out[fp], true
 		}
-		out[fp] = append(ss, Sample{T: t, V: decodeValue(v, flags)})
+		last = append(last, Sample{T: t, V: decodeValue(v, flags)})
+	}
+	if haveLast {
+		out[lastFP] = last
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read samples of %d series: %w", len(fps), err)
 	}
+	for fp, ss := range out {
+		out[fp] = sortSamples(ss)
+	}
 	return nil
 }
 
-// samplesSQL reads samples in series and time order, each (series,
-// timestamp) once: LIMIT 1 BY hides rows written twice and not yet merged.
+// sortSamples sorts ss by time and keeps one sample per timestamp. A
+// series' rows arrive as one sorted run per part, so ss is sorted already
+// unless the series has samples in parts not yet merged.
+func sortSamples(ss []Sample) []Sample {
+	sorted := true
+	for i := 1; i < len(ss); i++ {
+		if ss[i].T <= ss[i-1].T {
+			sorted = false
+			break
+		}
+	}
+	if sorted {
+		return ss
+	}
+	slices.SortStableFunc(ss, func(a, b Sample) int { return cmp.Compare(a.T, b.T) })
+	return slices.CompactFunc(ss, func(a, b Sample) bool { return a.T == b.T })
+}
+
+// samplesSQL reads samples of fps in [mint, maxt], in no particular
+// order: ClickHouse 18.16 sorts tens of millions of rows ten times slower
+// than readSamples puts each series' runs in order, and rows written twice
+// and not yet merged are dropped there too.
 func (c *Client) samplesSQL(tenant string, fps []uint64, mint, maxt int64) string {
 	var b strings.Builder
 	b.WriteString("SELECT fingerprint, timestamp, value, flags FROM ")
@@ -174,7 +209,6 @@ func (c *Client) samplesSQL(tenant string, fps []uint64, mint, maxt int64) strin
 	formatUints(&b, fps)
 	b.WriteString(") AND timestamp >= " + strconv.FormatInt(mint, 10))
 	b.WriteString(" AND timestamp <= " + strconv.FormatInt(maxt, 10))
-	b.WriteString(" ORDER BY fingerprint, timestamp LIMIT 1 BY fingerprint, timestamp")
 	return b.String()
 }
 

@@ -28,6 +28,7 @@ func TestQueries(t *testing.T) {
 	add("SelectSeries {__name__=~\"http_.*\", env=\"\"}: nothing for the index",
 		c.selectSeriesSQL("t", week, []*labels.Matcher{re("__name__", "http_.*"), eq("env", "")}))
 	add("ReadSamples", c.samplesSQL("t", []uint64{1, 18446744073709551615}, 1699920000000, 1700006399999))
+	add("ReadHistograms", c.histogramsSQL("t", []uint64{1, 18446744073709551615}, 1699920000000, 1700006399999))
 	add("LabelNames", c.labelNamesSQL("t", week, nil))
 	add("LabelNames with matchers", c.labelNamesSQL("t", week, []*labels.Matcher{eq("__name__", "up")}))
 	add("LabelValues", c.labelValuesSQL("t", "job", week, nil))

@@ -71,6 +71,7 @@ func (c *RetentionConfig) kinds() []retentionKind {
 		{name: "metrics", keep: c.Metrics, tables: []dayTable{
 			{"samples", "toDate(intDiv(timestamp, 86400000))"}, {"series", "date"}, {"series_labels", "date"},
 			{"samples_1m", "toDate(intDiv(minute, 86400000))"},
+			{"histograms", "toDate(intDiv(timestamp, 86400000))"}, {"histogram_series", "date"},
 		}},
 		{name: "logs", keep: c.Logs, tables: []dayTable{
 			{"log_records", "toDate(intDiv(timestamp, 86400000000000))"}, {"log_streams", "date"}, {"log_labels", "date"},

@@ -30,6 +30,7 @@ func migrations() []migration {
 		{version: 3, name: "builds", ddl: buildsDDL},
 		{version: 4, name: "alerts", ddl: alertsDDL},
 		{version: 5, name: "rollups", ddl: rollupsDDL},
+		{version: 6, name: "histograms", ddl: histogramsDDL},
 	}
 }
 

@@ -46,8 +46,12 @@ func dayOf(t int64) int64 { return t / msPerDay }
 // and merged away later, and readers never see them twice either way.
 //
 // Samples with timestamps outside [MinTime, MaxTime] are dropped and
-// logged.
+// logged. Native histograms (Series.Histograms) go first, the same way,
+// to their own tables (writeHistograms).
 func (c *Client) WriteSeries(ctx context.Context, series []Series, token string) error {
+	if err := c.writeHistograms(ctx, series, token); err != nil {
+		return err
+	}
 	chunks := splitByDays(series, maxDaysPerInsert)
 	for i, chunk := range chunks {
 		if err := c.writeChunk(ctx, chunk, chunkToken(token, i, len(chunks))); err != nil {

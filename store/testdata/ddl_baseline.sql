@@ -162,3 +162,26 @@ AS SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
 FROM cairn.samples
 WHERE flags = 0
 GROUP BY tenant, fingerprint, minute;
+
+CREATE TABLE IF NOT EXISTS cairn.histograms
+(
+    tenant      String,
+    fingerprint UInt64,
+    timestamp   Int64,
+    histogram   String
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, fingerprint, timestamp)
+SETTINGS index_granularity = 8192;
+
+CREATE TABLE IF NOT EXISTS cairn.histogram_series
+(
+    tenant      String,
+    date        Date,
+    fingerprint UInt64
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, fingerprint, date)
+SETTINGS index_granularity = 8192;

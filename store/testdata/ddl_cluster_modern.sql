@@ -193,3 +193,32 @@ AS SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
 FROM cairn.samples_local
 WHERE flags = 0
 GROUP BY tenant, fingerprint, minute;
+
+CREATE TABLE IF NOT EXISTS cairn.histograms_local ON CLUSTER obs
+(
+    tenant      String CODEC(ZSTD(3)),
+    fingerprint UInt64 CODEC(Delta, ZSTD(3)),
+    timestamp   Int64 CODEC(DoubleDelta, ZSTD(3)),
+    histogram   String CODEC(ZSTD(3))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/histograms_local', '{replica}')
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, fingerprint, timestamp)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.histograms ON CLUSTER obs AS cairn.histograms_local
+ENGINE = Distributed(obs, cairn, histograms_local, fingerprint);
+
+CREATE TABLE IF NOT EXISTS cairn.histogram_series_local ON CLUSTER obs
+(
+    tenant      LowCardinality(String),
+    date        Date,
+    fingerprint UInt64 CODEC(Delta, ZSTD(3))
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/histogram_series_local', '{replica}')
+PARTITION BY date
+ORDER BY (tenant, fingerprint, date)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.histogram_series ON CLUSTER obs AS cairn.histogram_series_local
+ENGINE = Distributed(obs, cairn, histogram_series_local, fingerprint);

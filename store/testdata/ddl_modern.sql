@@ -163,3 +163,26 @@ AS SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
 FROM cairn.samples
 WHERE flags = 0
 GROUP BY tenant, fingerprint, minute;
+
+CREATE TABLE IF NOT EXISTS cairn.histograms
+(
+    tenant      String CODEC(ZSTD(3)),
+    fingerprint UInt64 CODEC(Delta, ZSTD(3)),
+    timestamp   Int64 CODEC(DoubleDelta, ZSTD(3)),
+    histogram   String CODEC(ZSTD(3))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toDate(intDiv(timestamp, 86400000))
+ORDER BY (tenant, fingerprint, timestamp)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.histogram_series
+(
+    tenant      LowCardinality(String),
+    date        Date,
+    fingerprint UInt64 CODEC(Delta, ZSTD(3))
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY date
+ORDER BY (tenant, fingerprint, date)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;

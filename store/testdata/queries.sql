@@ -1,14 +1,17 @@
 -- SelectSeries up{job="api"}: metric name on the sort key
-SELECT fingerprint, metric_name, label_names, label_values FROM cairn.series WHERE tenant = 't' AND date = toDate('2023-11-14') AND metric_name = 'up' AND label_values[indexOf(label_names, 'job')] = 'api' LIMIT 1 BY fingerprint;
+SELECT fingerprint, metric_name, label_names, label_values, toUInt8(fingerprint IN (SELECT fingerprint FROM cairn.histogram_series WHERE tenant = 't' AND date = toDate('2023-11-14'))) AS histograms FROM cairn.series WHERE tenant = 't' AND date = toDate('2023-11-14') AND metric_name = 'up' AND label_values[indexOf(label_names, 'job')] = 'api' LIMIT 1 BY fingerprint;
 
 -- SelectSeries {job=~"api|db", instance!~"test.*"}: no metric name, label index first
-SELECT fingerprint, metric_name, label_names, label_values FROM cairn.series PREWHERE fingerprint IN (SELECT fingerprint FROM cairn.series_labels WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND name = 'job' AND value IN ('api', 'db')) WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND label_values[indexOf(label_names, 'job')] IN ('api', 'db') AND NOT (match(label_values[indexOf(label_names, 'instance')], '^(?s:test.*)$')) LIMIT 1 BY fingerprint;
+SELECT fingerprint, metric_name, label_names, label_values, toUInt8(fingerprint IN (SELECT fingerprint FROM cairn.histogram_series WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20'))) AS histograms FROM cairn.series PREWHERE fingerprint IN (SELECT fingerprint FROM cairn.series_labels WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND name = 'job' AND value IN ('api', 'db')) WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND label_values[indexOf(label_names, 'job')] IN ('api', 'db') AND NOT (match(label_values[indexOf(label_names, 'instance')], '^(?s:test.*)$')) LIMIT 1 BY fingerprint;
 
 -- SelectSeries {__name__=~"http_.*", env=""}: nothing for the index
-SELECT fingerprint, metric_name, label_names, label_values FROM cairn.series WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND match(metric_name, '^(?s:http_.*)$') AND label_values[indexOf(label_names, 'env')] = '' LIMIT 1 BY fingerprint;
+SELECT fingerprint, metric_name, label_names, label_values, toUInt8(fingerprint IN (SELECT fingerprint FROM cairn.histogram_series WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20'))) AS histograms FROM cairn.series WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND match(metric_name, '^(?s:http_.*)$') AND label_values[indexOf(label_names, 'env')] = '' LIMIT 1 BY fingerprint;
 
 -- ReadSamples
 SELECT fingerprint, timestamp, value, flags FROM cairn.samples WHERE tenant = 't' AND fingerprint IN (1, 18446744073709551615) AND timestamp >= 1699920000000 AND timestamp <= 1700006399999 ORDER BY fingerprint, timestamp LIMIT 1 BY fingerprint, timestamp;
+
+-- ReadHistograms
+SELECT fingerprint, timestamp, histogram FROM cairn.histograms WHERE tenant = 't' AND fingerprint IN (1, 18446744073709551615) AND timestamp >= 1699920000000 AND timestamp <= 1700006399999 ORDER BY fingerprint, timestamp LIMIT 1 BY fingerprint, timestamp;
 
 -- LabelNames
 SELECT DISTINCT name FROM cairn.series_labels WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') ORDER BY name;

@@ -71,9 +71,18 @@ def metrics(rng, day_ms):
         for i in range(500):
             rows.append(("'t'", str(fp), str(day_ms + i * 15000 + rng.randint(0, 3)), repr(rng.random() * 100),
                          "1" if i % 97 == 0 else "0"))
+    hrows, hsrows = [], []
+    for fp in (1, 3):  # series with native histograms on the first day
+        hsrows.append(("'t'", "toDate('2023-11-14')", str(fp)))
+        for i in range(50):
+            # Opaque to the server; ASCII, so that both answers decode as text.
+            blob = bytes([1, rng.randint(0, 1), 0] + [rng.randint(0, 127) for _ in range(rng.randint(8, 40))])
+            hrows.append(("'t'", str(fp), str(day_ms + i * 60000 + rng.randint(0, 3)), "unhex('%s')" % blob.hex()))
     return [insert("samples", "tenant, fingerprint, timestamp, value, flags", rows),
             insert("series", "tenant, date, fingerprint, metric_name, label_names, label_values", srows),
-            insert("series_labels", "tenant, date, name, value, fingerprint", lrows)]
+            insert("series_labels", "tenant, date, name, value, fingerprint", lrows),
+            insert("histograms", "tenant, fingerprint, timestamp, histogram", hrows),
+            insert("histogram_series", "tenant, date, fingerprint", hsrows)]
 
 
 def logs(rng, day_ms):
