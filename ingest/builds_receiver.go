@@ -285,6 +285,9 @@ func (rc *Receiver) produceBuilds(ctx context.Context, id string, events []store
 	if len(events) == 0 {
 		return nil
 	}
+	if err := rc.charge(ctx, id, unitBuildEvents, len(events)); err != nil {
+		return err
+	}
 	parts, err := rc.producer.Partitions(ctx, rc.topics.Builds)
 	if err != nil {
 		return err

@@ -27,6 +27,20 @@
 //	    <measurement>_<field> (see package influx). 204 as InfluxDB; errors
 //	    in InfluxDB's JSON shape, naming the line. db, org and bucket are
 //	    ignored: the tenant is X-Scope-OrgID's, as for every receiver.
+//	GET|HEAD /ping, POST /query  what InfluxDB 1.x clients call before
+//	    writing: /ping answers 204 with X-Influxdb-Version; /query answers
+//	    CREATE DATABASE (Telegraf's influxdb output sends it at start) as
+//	    InfluxDB does, creating nothing; other InfluxQL is a 400.
+//
+// Per-tenant ingestion rate: a token bucket per tenant, sized by
+// -limits.ingestion-rate and -limits.ingestion-burst or the tenant's
+// entry in -limits.overrides-file (TenantLimits). A request is charged,
+// once decoded and validated and before anything is produced, for its
+// samples, log lines or build events; over the rate it gets 429 with
+// Retry-After, naming the tenant, the limit, its value and where it is
+// set, and nothing of it is stored. A request larger than the burst is
+// refused whatever the rate. The limit holds per ingest process. Bodies
+// over -ingest.max-request-bytes get 413.
 //
 // Partial acceptance: what passes is stored and what does not is named.
 // Remote write (both versions) and Influx answer 400 with the count and the
@@ -35,7 +49,9 @@
 //
 // Self-metrics, per protocol (prometheus, prometheus_v2, otlp, influx):
 // cairn_ingest_samples_total{result="received"|"accepted"|"rejected",
-// reason=…} and cairn_ingest_requests_failed_total{reason, code}. OTLP
+// reason=…} and cairn_ingest_requests_failed_total{reason, code}; the
+// rate limit's reasons are rate_limited and over_burst, a body too large
+// is request_too_large. OTLP
 // points dropped before conversion count one each; Influx string fields,
 // skipped without failing the write, count as rejected with
 // reason="string_field".

@@ -5,11 +5,82 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
 
 	"github.com/cairn-dev/cairn/ingest/influx"
 	"github.com/cairn-dev/cairn/store/tenant"
 )
+
+// influxVersion is the InfluxDB version Cairn answers as: the 1.x API
+// it speaks.
+const influxVersion = "1.8.10"
+
+// registerInflux mounts the InfluxDB endpoints on r: the writes of both
+// versions, and what 1.x clients call before they write.
+func (rc *Receiver) registerInflux(r chi.Router) {
+	r.Post("/write", rc.handleInfluxV1)
+	r.Post("/api/v2/write", rc.handleInfluxV2)
+	r.Get("/ping", handleInfluxPing)
+	r.Head("/ping", handleInfluxPing)
+	r.Post("/query", rc.handleInfluxQuery)
+}
+
+// handleInfluxPing answers GET and HEAD /ping as InfluxDB 1.x does: 204
+// with X-Influxdb-Version, or with ?verbose=true 200 and the version in
+// JSON.
+func handleInfluxPing(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Influxdb-Version", influxVersion)
+	w.Header().Set("X-Influxdb-Build", "OSS")
+	if v := r.URL.Query().Get("verbose"); v == "true" || v == "1" {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"version":"`+influxVersion+`"}`+"\n")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleInfluxQuery answers POST /query for the statements clients send
+// before writing: CREATE DATABASE, which Telegraf's influxdb output sends
+// at start and after "database not found". It creates nothing — the
+// tenant is X-Scope-OrgID's, the database is ignored — and answers 200
+// with one result per statement, as InfluxDB 1.x does. Any other InfluxQL
+// is a 400 naming what is supported.
+func (rc *Receiver) handleInfluxQuery(w http.ResponseWriter, r *http.Request) {
+	const protocol = "influx"
+	w.Header().Set("X-Influxdb-Version", influxVersion)
+	fail := func(reason string, err error) {
+		rc.failWith(w, protocol, reason, http.StatusBadRequest, err, influxError(true))
+	}
+	if _, err := tenant.FromRequest(r); err != nil {
+		fail("invalid_tenant", err)
+		return
+	}
+	q := r.FormValue("q")
+	if strings.TrimSpace(q) == "" {
+		fail("unsupported_query", errors.New(`missing required parameter "q"`))
+		return
+	}
+	n, err := influx.CreateDatabases(q)
+	if err != nil {
+		fail("unsupported_query", fmt.Errorf("%w: Cairn's /query accepts only CREATE DATABASE, which it answers without creating anything (the tenant is X-Scope-OrgID's); query the data with PromQL at /api/v1/query", err))
+		return
+	}
+	var b strings.Builder
+	b.WriteString(`{"results":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"statement_id":%d}`, i)
+	}
+	b.WriteString("]}\n")
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, b.String())
+}
 
 // handleInfluxV1 serves InfluxDB 1.x writes (POST /write?db=…&precision=…).
 func (rc *Receiver) handleInfluxV1(w http.ResponseWriter, r *http.Request) {

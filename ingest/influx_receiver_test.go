@@ -1,7 +1,11 @@
 package ingest
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -99,4 +103,79 @@ func TestInfluxKafkaDown(t *testing.T) {
 	require.Equal(t, "5", h.Get("Retry-After"))
 	require.Contains(t, msg, `"code":"unavailable"`)
 	require.Contains(t, msg, "kafka unavailable")
+}
+
+// TestInfluxPingAndQuery answers what InfluxDB 1.x clients call before
+// they write: /ping, and /query with CREATE DATABASE as Telegraf's
+// influxdb output sends it (form-encoded POST); other InfluxQL is a 400
+// naming what is supported.
+func TestInfluxPingAndQuery(t *testing.T) {
+	e := newReceiverEnv(t)
+	telegraf := map[string]string{"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Telegraf/1.34.0"}
+	form := func(q string) []byte { return []byte(url.Values{"q": {q}}.Encode()) }
+	for _, tc := range []struct {
+		name, method, path string
+		hdr                map[string]string
+		body               []byte
+		code               int
+		want               string // the body, JSON; "" for none
+	}{
+		{"ping", http.MethodGet, "/ping", nil, nil, 204, ""},
+		{"ping head", http.MethodHead, "/ping", nil, nil, 204, ""},
+		{"ping verbose", http.MethodGet, "/ping?verbose=true", nil, nil, 200, `{"version":"1.8.10"}`},
+		{"telegraf create database", http.MethodPost, "/query", telegraf, form(`CREATE DATABASE "telegraf"`), 200, `{"results":[{"statement_id":0}]}`},
+		{"two statements", http.MethodPost, "/query", telegraf, form(`CREATE DATABASE a; create database "b"`), 200, `{"results":[{"statement_id":0},{"statement_id":1}]}`},
+		{"in the URL", http.MethodPost, "/query?q=" + url.QueryEscape("CREATE DATABASE x"), nil, nil, 200, `{"results":[{"statement_id":0}]}`},
+		{"select", http.MethodPost, "/query", telegraf, form(`SELECT * FROM cpu`), 400,
+			`{"code":"invalid","message":"statement 1 \"SELECT * FROM cpu\": only CREATE DATABASE <name> is supported: Cairn's /query accepts only CREATE DATABASE, which it answers without creating anything (the tenant is X-Scope-OrgID's); query the data with PromQL at /api/v1/query",
+			  "error":"statement 1 \"SELECT * FROM cpu\": only CREATE DATABASE <name> is supported: Cairn's /query accepts only CREATE DATABASE, which it answers without creating anything (the tenant is X-Scope-OrgID's); query the data with PromQL at /api/v1/query"}`},
+		{"no q", http.MethodPost, "/query", telegraf, nil, 400, `{"code":"invalid","message":"missing required parameter \"q\"","error":"missing required parameter \"q\""}`},
+		{"bad tenant", http.MethodPost, "/query", with(telegraf, "X-Scope-OrgID", "a/b"), form(`CREATE DATABASE x`), 400, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(tc.method, e.srv.URL+tc.path, bytes.NewReader(tc.body))
+			require.NoError(t, err)
+			for k, v := range tc.hdr {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			require.Equal(t, tc.code, resp.StatusCode, string(body))
+			require.Equal(t, "1.8.10", resp.Header.Get("X-Influxdb-Version"))
+			switch {
+			case tc.name == "bad tenant":
+				require.Contains(t, string(body), "unsupported character '/'")
+			case tc.want == "":
+				require.Empty(t, body)
+			default:
+				require.JSONEq(t, tc.want, string(body))
+			}
+		})
+	}
+	require.Contains(t, setText(e), `cairn_ingest_requests_failed_total{protocol="influx",reason="unsupported_query",code="400"} 2`)
+}
+
+// TestInfluxTelegrafStart plays what Telegraf's influxdb output does on
+// its first flush: CREATE DATABASE, read as its client reads the answer
+// (200 and no error in results), then the write.
+func TestInfluxTelegrafStart(t *testing.T) {
+	e := newReceiverEnv(t)
+	code, body, _ := postTo(t, e.srv.URL+"/query", []byte("q=CREATE+DATABASE+%22telegraf%22"), map[string]string{"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "Telegraf/1.34.0"})
+	require.Equal(t, http.StatusOK, code, body)
+	var resp struct {
+		Results []struct {
+			Err string `json:"error,omitempty"`
+		} `json:"results"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &resp))
+	require.Len(t, resp.Results, 1)
+	require.Empty(t, resp.Results[0].Err)
+
+	code, body, _ = postTo(t, e.srv.URL+"/write?db=telegraf", gzipped(t, []byte("cpu,host=a usage_idle=93.5 1700000000000000000\n")),
+		map[string]string{"Content-Type": "text/plain; charset=utf-8", "Content-Encoding": "gzip", "User-Agent": "Telegraf/1.34.0"})
+	require.Equal(t, http.StatusNoContent, code, body)
+	got := e.consumeSeries(t, 1)
+	require.Equal(t, "cpu_usage_idle", got[0].Labels.Get("__name__"))
 }

@@ -151,6 +151,9 @@ func (rc *Receiver) produceLogs(ctx context.Context, id string, entries []store.
 	if len(entries) == 0 {
 		return nil
 	}
+	if err := rc.charge(ctx, id, unitLogLines, len(entries)); err != nil {
+		return err
+	}
 	parts, err := rc.producer.Partitions(ctx, rc.topics.Logs)
 	if err != nil {
 		return err

@@ -29,6 +29,9 @@ type ReceiverConfig struct {
 	MaxDecodedBytes int
 	Limits          Limits
 	Builds          BuildsConfig
+	// TenantLimits sizes each tenant's ingestion rate; nil means no
+	// limit. It is set by the program, not by flags.
+	TenantLimits TenantLimits
 }
 
 // RegisterFlags registers the receiver flags on fs.
@@ -67,6 +70,7 @@ type Receiver struct {
 	now      func() time.Time
 	bufs     sync.Pool
 	loki     *loki.Decoder
+	tenants  *rateLimiter
 }
 
 // NewReceiver returns a receiver that produces to topics.
@@ -80,17 +84,18 @@ func NewReceiver(cfg ReceiverConfig, topics Topics, producer Producer, logger *s
 		now:      time.Now,
 		bufs:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		loki:     loki.NewDecoder(),
+		tenants:  newRateLimiter(cfg.TenantLimits),
 	}
 }
 
 // Register mounts the receiver's endpoints on r.
 func (rc *Receiver) Register(r chi.Router) {
+	r = r.With(rc.limitTenants)
 	r.Post("/api/v1/write", rc.handleRemoteWrite)
 	r.Post("/api/v1/push", rc.handleRemoteWrite)
 	r.Post("/v1/metrics", rc.handleOTLPMetrics)
 	r.Post("/v1/logs", rc.handleOTLPLogs)
-	r.Post("/write", rc.handleInfluxV1)
-	r.Post("/api/v2/write", rc.handleInfluxV2)
+	rc.registerInflux(r)
 	rc.registerLogs(r)
 	rc.registerBuilds(r)
 }
@@ -220,6 +225,9 @@ func (rc *Receiver) admit(protocol string, series []store.Series, v *verdict, on
 // acknowledged.
 func (rc *Receiver) produce(ctx context.Context, protocol, id string, kept []store.Series, v *verdict) error {
 	rc.countSamples(protocol, "received", "", v.received)
+	if err := rc.charge(ctx, id, unitSamples, v.accepted()); err != nil {
+		return err
+	}
 	if err := rc.produceMetrics(ctx, id, kept); err != nil {
 		return err
 	}
@@ -350,6 +358,7 @@ type errorWriter func(w http.ResponseWriter, status int, err error)
 // failWith answers a request with an error written by write, counting it
 // and logging it when the fault is Cairn's.
 func (rc *Receiver) failWith(w http.ResponseWriter, protocol, reason string, status int, err error, write errorWriter) {
+	reason, status = rc.overLimit(w, protocol, reason, status, err)
 	rc.set.GetOrCreateCounter(fmt.Sprintf(`cairn_ingest_requests_failed_total{protocol=%q,reason=%q,code="%d"}`, protocol, reason, status)).Inc()
 	if status >= 500 {
 		rc.logger.Warn("ingest_request_failed", "protocol", protocol, "status", status, "err", err)

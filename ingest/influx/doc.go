@@ -15,6 +15,10 @@
 // validate the series against Cairn's limits: ingest's receiver does, for
 // every protocol alike.
 //
+// CreateDatabases parses the q parameter of InfluxDB 1.x's /query when
+// it holds only CREATE DATABASE statements, which clients send before
+// writing.
+//
 // influx imports store for the data model and nothing else of Cairn's;
 // ingest's receiver is its only user.
 package influx
