@@ -101,6 +101,14 @@ func (m *memReader) ReadSamples(ctx context.Context, tenant string, fps []uint64
 	return out, nil
 }
 
+// ReadHistograms returns none: the double holds float samples only.
+func (m *memReader) ReadHistograms(ctx context.Context, tenant string, _ []uint64, _, _ int64) (map[uint64][]store.HistogramSample, error) {
+	if err := m.call(ctx, tenant); err != nil {
+		return nil, err
+	}
+	return map[uint64][]store.HistogramSample{}, nil
+}
+
 func (m *memReader) LabelNames(ctx context.Context, tenant string, mint, maxt int64, matchers ...*labels.Matcher) ([]string, error) {
 	if err := m.call(ctx, tenant); err != nil {
 		return nil, err

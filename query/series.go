@@ -18,9 +18,10 @@ type millis = int64
 // seriesSet iterates over series read from the store. samples is nil for
 // label-only lookups, so every series then has no samples.
 type seriesSet struct {
-	refs    []store.SeriesRef
-	samples map[uint64][]store.Sample
-	idx     int
+	refs       []store.SeriesRef
+	samples    map[uint64][]store.Sample
+	histograms map[uint64][]store.HistogramSample // of the refs that have some
+	idx        int
 }
 
 var _ storage.SeriesSet = (*seriesSet)(nil)
@@ -36,6 +37,9 @@ func (s *seriesSet) Next() bool {
 
 func (s *seriesSet) At() storage.Series {
 	ref := s.refs[s.idx]
+	if hs := s.histograms[ref.Fingerprint]; len(hs) > 0 {
+		return &mixedSeries{labels: ref.Labels, samples: s.samples[ref.Fingerprint], histograms: hs}
+	}
 	return &series{labels: ref.Labels, samples: s.samples[ref.Fingerprint]}
 }
 

@@ -19,9 +19,6 @@ type specCase struct {
 	script string // file name without ".test"
 	line   int    // 1-based line of the eval command
 	cmd    string // the eval command line
-	// nativeHistograms: the data loaded since the last clear, or the
-	// expected result, holds native histograms.
-	nativeHistograms bool
 	// startTimestamps: the data loaded since the last clear has start
 	// timestamps (`metric@st` lines).
 	startTimestamps bool
@@ -42,34 +39,28 @@ func parseSpecScript(script, text string) []specCase {
 		lines[i] = l
 	}
 	var (
-		cases    []specCase
-		hist, st bool // of the data loaded since the last clear
+		cases []specCase
+		st    bool // of the data loaded since the last clear
 	)
 	for i := 0; i < len(lines); i++ {
 		word := strings.ToLower(strings.Fields(lines[i] + " x")[0])
 		start := i
-		body := func() (hasHist, hasST bool) {
+		body := func() (hasST bool) {
 			for i+1 < len(lines) && lines[i+1] != "" {
 				i++
-				hasHist = hasHist || strings.Contains(lines[i], "{{")
 				hasST = hasST || strings.Contains(lines[i], "@st ")
 			}
-			return hasHist, hasST
+			return hasST
 		}
 		switch {
 		case lines[i] == "":
 		case word == "clear":
-			hist, st = false, false
+			st = false
 		case strings.HasPrefix(word, "load"):
-			h, s := body()
-			hist = hist || h || word == "load_with_nhcb"
-			st = st || s
+			st = body() || st
 		case strings.HasPrefix(word, "eval"):
-			h, _ := body()
-			cases = append(cases, specCase{
-				script: script, line: start + 1, cmd: lines[start],
-				nativeHistograms: hist || h, startTimestamps: st,
-			})
+			body()
+			cases = append(cases, specCase{script: script, line: start + 1, cmd: lines[start], startTimestamps: st})
 		}
 	}
 	return cases

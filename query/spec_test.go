@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,16 +26,15 @@ const (
 	specChildEnv = "CAIRN_PROMQLTEST_CHILD"
 	// specFailuresFile lists the cases known to fail, with their reasons.
 	specFailuresFile = "testdata/promqltest-failures.txt"
-	// specMinPassRate is the acceptance bar, over the cases whose data
-	// the store can hold: native histograms cannot be stored yet.
+	// specMinPassRate is the acceptance bar, over every case and over the
+	// cases whose data the store can hold: start timestamps it cannot.
 	specMinPassRate = 0.97
 )
 
 // The reasons that -update assigns by themselves, from what a case loads.
 const (
-	reasonNativeHistograms = "native histograms: the store keeps float samples only; the case fails on a TSDB that drops native histograms too"
-	reasonStartTimestamps  = "start timestamps: the store keeps no start timestamps; the case fails on a TSDB that drops them too"
-	reasonUnexplained      = "UNEXPLAINED: "
+	reasonStartTimestamps = "start timestamps: the store keeps no start timestamps; the case fails on a TSDB that drops them too"
+	reasonUnexplained     = "UNEXPLAINED: "
 )
 
 // promqltestDir returns the directory of Prometheus' PromQL test scripts
@@ -81,18 +79,14 @@ func TestPromQLScripts(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			client := storetest.OpenTest(t)
-			var dropped atomic.Int64
-			promqltest.RunTestWithStorage(t, texts[name], engine, specStorages(client, &dropped))
-			if n := dropped.Load(); n > 0 {
-				t.Logf("dropped %d native histogram samples: the store keeps floats only", n)
-			}
+			promqltest.RunTestWithStorage(t, texts[name], engine, specStorages(client))
 		})
 	}
 }
 
 // TestPromQLScriptsReference runs the same scripts, in the same child
 // process, on a Prometheus test TSDB that drops what the store cannot
-// keep (floatTSDB): the cases that fail here too fail for that reason.
+// keep (startlessTSDB): the cases that fail here too fail for that reason.
 func TestPromQLScriptsReference(t *testing.T) {
 	if os.Getenv(specChildEnv) == "" {
 		t.Skip("runs as TestPromQLSpec's child process; set " + specChildEnv + "=1 to run it alone")
@@ -103,7 +97,7 @@ func TestPromQLScriptsReference(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			promqltest.RunTestWithStorage(t, texts[name], engine, func(tb testing.TB) storage.Storage {
-				return floatTSDB{teststorage.New(tb)}
+				return startlessTSDB{teststorage.New(tb)}
 			})
 		})
 	}
@@ -207,7 +201,7 @@ func (s specTally) representableRate() float64 {
 
 func (s specTally) String() string {
 	return fmt.Sprintf("%d of %d eval cases pass (%.2f%%); of the %d cases whose data the store can hold "+
-		"(they pass on a TSDB without native histograms and start timestamps), %d pass (%.2f%%)",
+		"(they pass on a TSDB without start timestamps), %d pass (%.2f%%)",
 		s.passed, s.total, 100*float64(s.passed)/float64(max(s.total, 1)),
 		s.representable, s.representablePassed, 100*s.representableRate())
 }
@@ -221,8 +215,6 @@ func autoReason(c specCase, r, ref specResult) string {
 	got, want := firstErrorLine(r.output), firstErrorLine(ref.output)
 	switch {
 	case ref.passed:
-	case c.nativeHistograms:
-		return reasonNativeHistograms
 	case c.startTimestamps:
 		return reasonStartTimestamps
 	default:

@@ -2,8 +2,7 @@ package query
 
 import (
 	"context"
-	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -11,33 +10,26 @@ import (
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb/chunkenc"
 	"github.com/prometheus/prometheus/util/teststorage"
-	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/store"
 	"github.com/cairn-dev/cairn/store/tenant"
 )
 
-// floatOnlyScripts are the scripts of the pinned module's
-// promql/promqltest/testdata that load neither native histograms nor start
-// timestamps, which the store does not keep yet.
-var floatOnlyScripts = []string{
-	"at_modifier", "collision", "duration_expression", "fill-modifier", "literals",
-	"name_label_dropping", "selectors", "staleness", "trig_functions", "type_and_unit",
-}
-
-// TestPromQLSpecOverTSDB runs the float-only PromQL test scripts with every
-// query read through Queryable, without servers: the scripts load samples
-// into a Prometheus test TSDB, and tsdbReader serves them to Queryable as
-// the store would. TestPromQLSpec runs every script against the store.
+// TestPromQLSpecOverTSDB runs the PromQL test scripts that load no start
+// timestamps, which the store does not keep, with every query read
+// through Queryable, without servers: the scripts load samples and native
+// histograms into a Prometheus test TSDB, and tsdbReader serves them to
+// Queryable as the store would. TestPromQLSpec runs every script against
+// the store.
 func TestPromQLSpecOverTSDB(t *testing.T) {
-	dir := promqltestDir(t)
+	names, texts := specScripts(t)
 	engine := promqltest.NewTestEngine(t, false, 0, promqltest.DefaultMaxSamplesPerQuery)
-	for _, name := range floatOnlyScripts {
-		f := filepath.Join(dir, name+".test")
+	for _, name := range names {
+		if strings.Contains(texts[name], "@st ") {
+			continue
+		}
 		t.Run(name, func(t *testing.T) {
-			script, err := os.ReadFile(f)
-			require.NoError(t, err)
-			promqltest.RunTestWithStorage(t, string(script), engine, func(tb testing.TB) storage.Storage {
+			promqltest.RunTestWithStorage(t, texts[name], engine, func(tb testing.TB) storage.Storage {
 				return tsdbStorage{teststorage.New(tb)}
 			})
 		})
@@ -72,36 +64,65 @@ func (r tsdbReader) each(ctx context.Context, mint, maxt int64, f func(storage.S
 func (r tsdbReader) SelectSeries(ctx context.Context, _ string, mint, maxt int64, ms ...*labels.Matcher) ([]store.SeriesRef, error) {
 	var refs []store.SeriesRef
 	err := r.each(ctx, mint, maxt, func(s storage.Series) error {
-		refs = append(refs, store.SeriesRef{Fingerprint: store.Fingerprint(s.Labels()), Labels: s.Labels()})
-		return nil
+		ref := store.SeriesRef{Fingerprint: store.Fingerprint(s.Labels()), Labels: s.Labels()}
+		it := s.Iterator(nil)
+		for typ := it.Next(); typ != chunkenc.ValNone && !ref.Histograms; typ = it.Next() {
+			ref.Histograms = typ == chunkenc.ValHistogram || typ == chunkenc.ValFloatHistogram
+		}
+		refs = append(refs, ref)
+		return it.Err()
 	}, ms...)
 	return refs, err
 }
 
-func (r tsdbReader) ReadSamples(ctx context.Context, _ string, fps []uint64, mint, maxt int64) (map[uint64][]store.Sample, error) {
+// read calls f with every sample of the series fps in [mint, maxt], the
+// iterator at it.
+func (r tsdbReader) read(ctx context.Context, fps []uint64, mint, maxt int64, f func(fp uint64, typ chunkenc.ValueType, it chunkenc.Iterator)) error {
 	want := make(map[uint64]bool, len(fps))
 	for _, fp := range fps {
 		want[fp] = true
 	}
-	out := make(map[uint64][]store.Sample, len(fps))
 	all := labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".*")
-	err := r.each(ctx, mint, maxt, func(s storage.Series) error {
+	return r.each(ctx, mint, maxt, func(s storage.Series) error {
 		fp := store.Fingerprint(s.Labels())
 		if !want[fp] {
 			return nil
 		}
 		it := s.Iterator(nil)
 		for typ := it.Next(); typ != chunkenc.ValNone; typ = it.Next() {
-			if typ != chunkenc.ValFloat {
-				continue
-			}
-			ts, v := it.At()
-			if ts >= mint && ts <= maxt {
-				out[fp] = append(out[fp], store.Sample{T: ts, V: v})
+			if ts := it.AtT(); ts >= mint && ts <= maxt {
+				f(fp, typ, it)
 			}
 		}
 		return it.Err()
 	}, all)
+}
+
+func (r tsdbReader) ReadSamples(ctx context.Context, _ string, fps []uint64, mint, maxt int64) (map[uint64][]store.Sample, error) {
+	out := make(map[uint64][]store.Sample, len(fps))
+	err := r.read(ctx, fps, mint, maxt, func(fp uint64, typ chunkenc.ValueType, it chunkenc.Iterator) {
+		if typ == chunkenc.ValFloat {
+			ts, v := it.At()
+			out[fp] = append(out[fp], store.Sample{T: ts, V: v})
+		}
+	})
+	return out, err
+}
+
+// ReadHistograms returns the histograms with the counter reset hints the
+// TSDB's chunks give them.
+func (r tsdbReader) ReadHistograms(ctx context.Context, _ string, fps []uint64, mint, maxt int64) (map[uint64][]store.HistogramSample, error) {
+	out := make(map[uint64][]store.HistogramSample, len(fps))
+	err := r.read(ctx, fps, mint, maxt, func(fp uint64, typ chunkenc.ValueType, it chunkenc.Iterator) {
+		switch typ {
+		case chunkenc.ValHistogram:
+			ts, h := it.AtHistogram(nil)
+			out[fp] = append(out[fp], store.HistogramSample{T: ts, H: h})
+		case chunkenc.ValFloatHistogram:
+			ts, h := it.AtFloatHistogram(nil)
+			out[fp] = append(out[fp], store.HistogramSample{T: ts, FH: h})
+		}
+	})
 	return out, err
 }
 

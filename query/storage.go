@@ -31,6 +31,10 @@ type Reader interface {
 	// ReadSamples returns the samples of the given series in [mint, maxt]:
 	// one per timestamp, sorted by T, stale markers as value.StaleNaN.
 	ReadSamples(ctx context.Context, tenant string, fps []uint64, mint, maxt int64) (map[uint64][]store.Sample, error)
+	// ReadHistograms returns the native histograms of the given series in
+	// [mint, maxt], as ReadSamples does samples. Queryable asks only for
+	// series whose SeriesRef.Histograms is set.
+	ReadHistograms(ctx context.Context, tenant string, fps []uint64, mint, maxt int64) (map[uint64][]store.HistogramSample, error)
 	// LabelNames returns the sorted label names of the matching series.
 	LabelNames(ctx context.Context, tenant string, mint, maxt int64, matchers ...*labels.Matcher) ([]string, error)
 	// LabelValues returns the sorted values of label name of the matching series.
@@ -174,7 +178,11 @@ func (q *querier) read(ctx context.Context, sortSeries bool, hints *storage.Sele
 	if err != nil {
 		return storage.ErrSeriesSet(readError(ctx, fmt.Errorf("read samples of %d series: %w", len(fps), err)))
 	}
-	return &seriesSet{refs: refs, samples: samples, idx: -1}
+	histograms, err := q.readHistograms(ctx, refs, mint, maxt)
+	if err != nil {
+		return storage.ErrSeriesSet(readError(ctx, fmt.Errorf("read histograms: %w", err)))
+	}
+	return &seriesSet{refs: refs, samples: samples, histograms: histograms, idx: -1}
 }
 
 // selectorString prints matchers as a selector, for messages.
