@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
 )
 
 // TestQueries pins the SQL of every read shape in testdata/queries.sql,
@@ -69,4 +70,29 @@ func addLogQueries(t *testing.T, c *Client, add func(name, query string)) {
 	add("LogLabelNames with matchers", c.logLabelNamesSQL("t", week, []*labels.Matcher{eq("app", "api")}))
 	add("LogLabelValues", c.logLabelValuesSQL("t", "env", week, nil))
 	add("LogLabelValues with matchers", c.logLabelValuesSQL("t", "env", week, []*labels.Matcher{eq("app", "api")}))
+}
+
+func TestSortSamples(t *testing.T) {
+	s := func(ts ...int64) []Sample {
+		out := make([]Sample, len(ts))
+		for i, x := range ts {
+			out[i] = Sample{T: x, V: float64(x)}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		in, out []Sample
+	}{
+		{"empty", nil, nil},
+		{"sorted", s(1, 2, 3), s(1, 2, 3)},
+		{"two parts", s(4, 5, 6, 1, 2, 3), s(1, 2, 3, 4, 5, 6)},
+		{"interleaved parts", s(1, 3, 5, 2, 4, 6), s(1, 2, 3, 4, 5, 6)},
+		{"written twice", s(1, 2, 3, 1, 2, 3), s(1, 2, 3)},
+		{"duplicate inside a run", s(1, 2, 2, 3), s(1, 2, 3)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.out, sortSamples(tc.in))
+		})
+	}
 }

@@ -8,7 +8,7 @@ SELECT fingerprint, metric_name, label_names, label_values, toUInt8(fingerprint 
 SELECT fingerprint, metric_name, label_names, label_values, toUInt8(fingerprint IN (SELECT fingerprint FROM cairn.histogram_series WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20'))) AS histograms FROM cairn.series WHERE tenant = 't' AND date >= toDate('2023-11-14') AND date <= toDate('2023-11-20') AND match(metric_name, '^(?s:http_.*)$') AND label_values[indexOf(label_names, 'env')] = '' LIMIT 1 BY fingerprint;
 
 -- ReadSamples
-SELECT fingerprint, timestamp, value, flags FROM cairn.samples WHERE tenant = 't' AND fingerprint IN (1, 18446744073709551615) AND timestamp >= 1699920000000 AND timestamp <= 1700006399999 ORDER BY fingerprint, timestamp LIMIT 1 BY fingerprint, timestamp;
+SELECT fingerprint, timestamp, value, flags FROM cairn.samples WHERE tenant = 't' AND fingerprint IN (1, 18446744073709551615) AND timestamp >= 1699920000000 AND timestamp <= 1700006399999;
 
 -- ReadHistograms
 SELECT fingerprint, timestamp, histogram FROM cairn.histograms WHERE tenant = 't' AND fingerprint IN (1, 18446744073709551615) AND timestamp >= 1699920000000 AND timestamp <= 1700006399999 ORDER BY fingerprint, timestamp LIMIT 1 BY fingerprint, timestamp;
