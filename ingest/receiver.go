@@ -246,19 +246,23 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 	if err != nil {
 		return err
 	}
+	// The fingerprint picks the shard and travels in the message, so the
+	// writer does not hash the labels again.
 	shards := make([][]store.Series, parts)
 	for _, s := range series {
-		shard := store.Fingerprint(s.Labels) % uint64(parts)
+		s.Fingerprint = store.Fingerprint(s.Labels)
+		shard := s.Fingerprint % uint64(parts)
 		shards[shard] = append(shards[shard], s)
 	}
-	var msgs []queue.Message
+	msgs := make([]queue.Message, 0, parts)
 	for shard, ss := range shards {
 		for len(ss) > 0 {
 			n := seriesPerMessage(ss, maxMessageBytes)
+			buf := make([]byte, 0, wire.MetricsSize(id, ss[:n]))
 			msgs = append(msgs, queue.Message{
 				Topic: rc.topics.Metrics,
 				Key:   queue.ShardKey(id, shard),
-				Value: wire.AppendMetrics(nil, id, ss[:n]),
+				Value: wire.AppendMetrics(buf, id, ss[:n]),
 			})
 			ss = ss[n:]
 		}

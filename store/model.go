@@ -26,6 +26,18 @@ type Series struct {
 	// Histograms are native histogram samples, stored apart from Samples
 	// (histograms_write.go); they need not be sorted either.
 	Histograms []HistogramSample
+	// Fingerprint is Fingerprint(Labels) when whoever built the series
+	// already computed it (ingest carries it through Kafka), or 0, which
+	// tells the writer to compute it.
+	Fingerprint uint64
+}
+
+// ResolvedFingerprint returns s.Fingerprint, computing it when it is 0.
+func (s *Series) ResolvedFingerprint() uint64 {
+	if s.Fingerprint != 0 {
+		return s.Fingerprint
+	}
+	return Fingerprint(s.Labels)
 }
 
 // SeriesRef names a stored series: its fingerprint and its labels.

@@ -184,8 +184,9 @@ func (b *writeBatch) reset() {
 // fill turns series into rows: every sample, and series and index rows for
 // the (series, day) pairs cache does not hold.
 func (b *writeBatch) fill(series []Series, cache *seriesCache) {
-	for _, s := range series {
-		fp := Fingerprint(s.Labels)
+	for i := range series {
+		s := &series[i]
+		fp := s.ResolvedFingerprint()
 		b.days = b.days[:0]
 		for _, p := range s.Samples {
 			if p.T < MinTime || p.T > MaxTime {
@@ -312,7 +313,7 @@ func splitByDays(series []Series, limit int64) [][]Series {
 			parts[w] = append(parts[w], p)
 		}
 		for w, ps := range parts {
-			chunks[w] = append(chunks[w], Series{Tenant: s.Tenant, Labels: s.Labels, Samples: ps})
+			chunks[w] = append(chunks[w], Series{Tenant: s.Tenant, Labels: s.Labels, Samples: ps, Fingerprint: s.Fingerprint})
 		}
 	}
 	ws := make([]int64, 0, len(chunks))

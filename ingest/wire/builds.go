@@ -18,7 +18,7 @@ import (
 // small (a CI run reports a handful of times), so the layout favours
 // simplicity over the delta tricks of metrics and logs.
 func AppendBuilds(dst []byte, tenant string, events []store.BuildEvent) []byte {
-	dst = appendHeader(dst, KindBuilds, tenant)
+	dst = appendHeader(dst, v1, KindBuilds, tenant)
 	dst = binary.AppendUvarint(dst, uint64(len(events)))
 	for _, e := range events {
 		dst = appendString(dst, e.ID)

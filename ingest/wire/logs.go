@@ -18,7 +18,7 @@ import (
 // delta in ns from the previous entry of the run, the first from 0), the
 // line, and the structured metadata as labels.
 func AppendLogs(dst []byte, tenant string, entries []store.LogEntry) []byte {
-	dst = appendHeader(dst, KindLogs, tenant)
+	dst = appendHeader(dst, v1, KindLogs, tenant)
 	runs := streamRuns(entries)
 	dst = binary.AppendUvarint(dst, uint64(len(runs)))
 	for _, run := range runs {

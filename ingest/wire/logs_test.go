@@ -43,6 +43,7 @@ func TestDecodeLogsErrors(t *testing.T) {
 		want string
 	}{
 		{"metrics message", AppendMetrics(nil, "t", nil), "message is metrics, want logs"},
+		{"version 2", []byte{'C', 2, 2, 0}, "logs messages have no version 2"},
 		{"truncated", good[:len(good)-2], "corrupt message"},
 		{"trailing", append(append([]byte{}, good...), 1), "1 trailing bytes"},
 	} {

@@ -11,8 +11,15 @@ import (
 )
 
 const (
-	magic   = 'C'
-	version = 1
+	magic = 'C'
+	// v1 is the first layout of every kind; logs and builds messages
+	// still use it.
+	v1 = 1
+	// v2 is the metrics layout that carries each series' fingerprint and
+	// packs its labels (see appendPackedLabels). Writers read both.
+	v2 = 2
+	// latest is the newest version this binary reads.
+	latest = v2
 )
 
 // Kind says what a message carries.
@@ -49,14 +56,14 @@ func Header(b []byte) (Kind, error) {
 	if b[0] != magic {
 		return 0, fmt.Errorf("%w: bad magic byte 0x%02x", ErrCorrupt, b[0])
 	}
-	if b[1] != version {
-		return 0, fmt.Errorf("%w: unsupported version %d (this binary reads %d)", ErrCorrupt, b[1], version)
+	if b[1] < v1 || b[1] > latest {
+		return 0, fmt.Errorf("%w: unsupported version %d (this binary reads %d to %d)", ErrCorrupt, b[1], v1, latest)
 	}
 	return Kind(b[2]), nil
 }
 
-// appendHeader starts a message of kind for tenant.
-func appendHeader(dst []byte, kind Kind, tenant string) []byte {
+// appendHeader starts a message of kind and version for tenant.
+func appendHeader(dst []byte, version byte, kind Kind, tenant string) []byte {
 	dst = append(dst, magic, version, byte(kind))
 	return appendString(dst, tenant)
 }
@@ -71,7 +78,10 @@ func body(b []byte, want Kind) (decoder, string, error) {
 	if kind != want {
 		return decoder{}, "", fmt.Errorf("%w: message is %s, want %s", ErrCorrupt, kind, want)
 	}
-	d := decoder{b: b[3:]}
+	if b[1] != v1 && kind != KindMetrics {
+		return decoder{}, "", fmt.Errorf("%w: %s messages have no version %d", ErrCorrupt, kind, b[1])
+	}
+	d := decoder{b: b[3:], version: b[1]}
 	tenant := d.string()
 	return d, tenant, d.err
 }
@@ -113,8 +123,9 @@ func appendString(dst []byte, s string) []byte {
 // decoder reads from b, remembering the first error; every read after an
 // error returns a zero value.
 type decoder struct {
-	b   []byte
-	err error
+	b       []byte
+	err     error
+	version byte // of the message
 }
 
 func (d *decoder) fail(format string, args ...any) {
