@@ -82,12 +82,13 @@ type Writer struct {
 	topic  string // dead-letter topic
 	logger *slog.Logger
 	set    *metrics.Set
+	lag    *partitionLag
 }
 
 // NewWriter returns a writer reading from src. Undecodable messages go to
 // deadLetterTopic through dlq.
 func NewWriter(cfg WriterConfig, src Source, st Store, dlq DeadLetters, deadLetterTopic string, logger *slog.Logger, set *metrics.Set) *Writer {
-	return &Writer{cfg: cfg, src: src, store: st, dlq: dlq, topic: deadLetterTopic, logger: logger, set: set}
+	return &Writer{cfg: cfg, src: src, store: st, dlq: dlq, topic: deadLetterTopic, logger: logger, set: set, lag: newPartitionLag(set)}
 }
 
 // batch is what was read since the last commit: the messages, for
@@ -225,7 +226,11 @@ func (w *Writer) drain(b *batch) error {
 func (w *Writer) fetch(ctx context.Context, wait time.Duration) (queue.Message, error) {
 	fctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	return w.src.Fetch(fctx)
+	m, err := w.src.Fetch(fctx)
+	if err == nil {
+		w.lag.fetched(m)
+	}
+	return m, err
 }
 
 // flush dead-letters what did not decode, writes the rest until the store
@@ -263,6 +268,7 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 	if err := w.retry(ctx, "commit", func(ctx context.Context) error { return w.src.Commit(ctx, b.msgs...) }); err != nil {
 		return err
 	}
+	w.lag.committed(b.msgs)
 	w.set.GetOrCreateCounter(`cairn_writer_rows_total`).Add(b.rows)
 	w.set.GetOrCreateCounter(`cairn_writer_messages_total`).Add(len(b.msgs))
 	w.set.GetOrCreateCounter(`cairn_writer_dead_letters_total`).Add(len(b.dead))

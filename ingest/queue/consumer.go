@@ -48,7 +48,7 @@ func (c *Consumer) Fetch(ctx context.Context) (Message, error) {
 	if err != nil {
 		return Message{}, err
 	}
-	msg := Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset}
+	msg := Message{Topic: m.Topic, Key: m.Key, Value: m.Value, Partition: m.Partition, Offset: m.Offset, HighWaterMark: m.HighWaterMark}
 	if len(m.Headers) > 0 {
 		msg.Headers = make(map[string]string, len(m.Headers))
 		for _, h := range m.Headers {

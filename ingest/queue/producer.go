@@ -22,6 +22,9 @@ type Message struct {
 	Headers   map[string]string
 	Partition int   // set on consumed messages
 	Offset    int64 // set on consumed messages
+	// HighWaterMark is, on consumed messages, the offset after the last
+	// one the partition held when this one was fetched.
+	HighWaterMark int64
 }
 
 // ShardKey builds a message key that routes to shard of a topic with

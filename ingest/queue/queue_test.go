@@ -83,6 +83,7 @@ func TestProduceConsumeCommit(t *testing.T) {
 			m, err := c.Fetch(ctx)
 			require.NoError(t, err)
 			seen[string(m.Value)] = m.Partition
+			require.Equal(t, int64(2), m.HighWaterMark, "each partition holds two messages")
 			got = append(got, m)
 		}
 		for i := range 4 {
