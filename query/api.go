@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
-	"strconv"
+	"sync"
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
@@ -24,12 +24,15 @@ import (
 type API struct {
 	cfg     Config
 	reader  Reader
-	engine  *promql.Engine
 	parser  parser.Parser
 	logger  *slog.Logger
 	metrics *metrics.Set
 	slots   chan struct{} // one token per running query
 	now     func() time.Time
+
+	engineOpts promql.EngineOpts // MaxSamples and Timeout are the tenant's
+	enginesMu  sync.Mutex
+	engines    map[engineKey]*promql.Engine
 }
 
 // New returns an API that reads from r. It starts no goroutines.
@@ -46,7 +49,7 @@ func New(cfg Config, r Reader, logger *slog.Logger, set *metrics.Set) (*API, err
 	logger = logger.With("component", "query")
 	p := parser.NewParser(parser.Options{})
 	step := cfg.DefaultSubqueryStep.Milliseconds()
-	engine := promql.NewEngine(promql.EngineOpts{
+	opts := promql.EngineOpts{
 		Logger:        logger,
 		MaxSamples:    cfg.MaxSamples,
 		Timeout:       cfg.Timeout,
@@ -56,16 +59,17 @@ func New(cfg Config, r Reader, logger *slog.Logger, set *metrics.Set) (*API, err
 		EnableAtModifier:         true,
 		EnableNegativeOffset:     true,
 		Parser:                   p,
-	})
+	}
 	return &API{
-		cfg:     cfg,
-		reader:  r,
-		engine:  engine,
-		parser:  p,
-		logger:  logger,
-		metrics: set,
-		slots:   make(chan struct{}, cfg.MaxConcurrent),
-		now:     time.Now,
+		cfg:        cfg,
+		reader:     r,
+		engineOpts: opts,
+		engines:    map[engineKey]*promql.Engine{},
+		parser:     p,
+		logger:     logger,
+		metrics:    set,
+		slots:      make(chan struct{}, cfg.MaxConcurrent),
+		now:        time.Now,
 	}, nil
 }
 
@@ -94,12 +98,13 @@ func (a *API) InstantQuery(ctx context.Context, tenantID, expr string, ts time.T
 	if err := tenant.Validate(tenantID); err != nil {
 		return nil, err
 	}
-	qry, err := a.engine.NewInstantQuery(ctx, a.queryable(tenantID), nil, expr, ts)
+	s := a.scope(tenantID)
+	qry, err := a.engine(s).NewInstantQuery(ctx, a.queryable(s), nil, expr, ts)
 	if err != nil {
 		return nil, err
 	}
 	defer qry.Close()
-	res, err := a.exec(ctx, qry, 0)
+	res, err := a.exec(ctx, qry, 0, s)
 	if err != nil {
 		return nil, err
 	}
@@ -112,42 +117,27 @@ func (a *API) InstantQuery(ctx context.Context, tenantID, expr string, ts time.T
 	return nil, fmt.Errorf("query result is a %s, not a vector or scalar", res.Value.Type())
 }
 
-// queryable is the Queryable of one query of tenant, within the limits.
-func (a *API) queryable(tenant string) *Queryable {
-	return NewQueryable(a.reader, tenant, a.cfg.limits())
+// queryable is the Queryable of one query in s, within its limits.
+func (a *API) queryable(s scope) *Queryable {
+	return NewQueryable(a.reader, s.tenant, Limits{MaxFetchedSeries: s.limits.MaxFetchedSeries, MaxRange: s.limits.MaxRange})
 }
 
 // exec runs qry once a slot is free. timeout is the request's own, 0 if
-// none: errors name the limit that stopped the query.
-func (a *API) exec(ctx context.Context, qry promql.Query, timeout time.Duration) (*promql.Result, error) {
+// none: errors name the limit that stopped the query, and the tenant
+// of s when its override set it.
+func (a *API) exec(ctx context.Context, qry promql.Query, timeout time.Duration, s scope) (*promql.Result, error) {
 	select {
 	case a.slots <- struct{}{}:
 	case <-ctx.Done():
 		err := fmt.Errorf("wait for one of %d query slots (-query.max-concurrent): %w", cap(a.slots), ctx.Err())
-		return nil, a.nameLimit(err, timeout)
+		return nil, s.nameLimit(err, timeout)
 	}
 	defer func() { <-a.slots }()
 	res := qry.Exec(ctx)
 	if res.Err != nil {
-		return res, a.nameLimit(res.Err, timeout)
+		return res, s.nameLimit(res.Err, timeout)
 	}
 	return res, nil
-}
-
-// nameLimit adds the limit and its value to the engine's errors for
-// exceeding its bounds, which say what happened but not which bound.
-func (a *API) nameLimit(err error, timeout time.Duration) error {
-	var tooMany promql.ErrTooManySamples
-	if errors.As(err, &tooMany) {
-		return &LimitError{Flag: "-query.max-samples", Value: strconv.Itoa(a.cfg.MaxSamples), What: err.Error()}
-	}
-	if classify(err).typ != errTimeout {
-		return err
-	}
-	if timeout > 0 && timeout < a.cfg.Timeout {
-		return fmt.Errorf("%w (the limit is the request's timeout=%s)", err, timeout)
-	}
-	return fmt.Errorf("%w (the limit is -query.timeout=%s)", err, a.cfg.Timeout)
 }
 
 // result is what a handler answers: data, or an error.

@@ -7,11 +7,21 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/cairn-dev/cairn/store/tenant"
 )
 
-// limits are the Limits of every query.
-func (c *Config) limits() Limits {
-	return Limits{MaxFetchedSeries: c.MaxFetchedSeries, MaxRange: c.MaxRange}
+// defaultLimits are the per-tenant query limits the flags set: every
+// tenant's, unless TenantLimits overrides them.
+func (c *Config) defaultLimits() tenant.Limits {
+	return tenant.Limits{MaxFetchedSeries: c.MaxFetchedSeries, MaxRange: c.MaxRange, MaxSamples: c.MaxSamples, Timeout: c.Timeout}
+}
+
+// TenantDefaults returns l with the query limits set to the flags'
+// values: the defaults of tenant.Overrides.
+func (c *Config) TenantDefaults(l tenant.Limits) tenant.Limits {
+	l.MaxFetchedSeries, l.MaxRange, l.MaxSamples, l.Timeout = c.MaxFetchedSeries, c.MaxRange, c.MaxSamples, c.Timeout
+	return l
 }
 
 // Config configures the query API and its PromQL engine.
@@ -42,6 +52,11 @@ type Config struct {
 	// BuildInfo is what /api/v1/status/buildinfo reports. It is set by
 	// the program, not by flags.
 	BuildInfo BuildInfo
+
+	// TenantLimits gives each tenant's query limits (max_fetched_series,
+	// max_range, max_samples, timeout); nil means the flags' for every
+	// tenant. It is set by the program, not by flags.
+	TenantLimits TenantLimits
 }
 
 // BuildInfo describes the running build, as Prometheus reports its own.

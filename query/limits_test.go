@@ -3,16 +3,21 @@ package query
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/tenant"
 )
 
 func TestLimits(t *testing.T) {
@@ -123,4 +128,90 @@ func TestSelectorsReadConcurrently(t *testing.T) {
 	})
 	require.Equal(t, http.StatusOK, code, string(body))
 	require.Equal(t, selectConcurrency, r.peak)
+}
+
+// tenantsFixture is fixture's data under tenants team-a and team-b.
+func tenantsFixture() *memReader {
+	r := fixture()
+	r.series["team-a"] = r.series[tenant.Default]
+	r.series["team-b"] = r.series[tenant.Default]
+	return r
+}
+
+// withOverrides gives the API the per-tenant limits of an overrides file
+// with content file, over the flags' defaults.
+func withOverrides(t *testing.T, file string) func(*Config) {
+	return func(c *Config) {
+		path := filepath.Join(t.TempDir(), "overrides.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(file), 0o644))
+		ov, err := tenant.NewOverrides(tenant.OverridesConfig{File: path, Period: time.Hour}, c.TenantDefaults(tenant.Limits{}), slog.New(slog.DiscardHandler), metrics.NewSet())
+		require.NoError(t, err)
+		c.TenantLimits = ov
+	}
+}
+
+// TestTenantLimits: a tenant's overrides apply to that tenant only, and
+// its errors name the limit, the tenant's value and the overrides file;
+// another tenant keeps the flags' limits, and its errors name the flags.
+func TestTenantLimits(t *testing.T) {
+	const overrides = "overrides:\n  team-a:\n    max_fetched_series: 1\n    max_range: 1h\n    max_samples: 10\n    timeout: 50ms\n"
+	flags := func(c *Config) { c.MaxRange = 90 * time.Minute }
+	instant := func(q string) url.Values { return url.Values{"query": {q}, "time": {sec(5 * time.Minute)}} }
+	samples := url.Values{"query": {"temp"}, "start": {sec(0)}, "end": {sec(time.Minute)}, "step": {"1"}}
+	tests := []struct {
+		name     string
+		tenant   string
+		block    bool
+		path     string
+		params   url.Values
+		code     int
+		contains string
+	}{
+		{"fetched series", "team-a", false, "/api/v1/query", instant("up"), 422,
+			"the query selects at least 2 series, more than the limit max_fetched_series=1 for tenant team-a allows (-limits.overrides-file)"},
+		{"fetched series, other tenant", "team-b", false, "/api/v1/query", instant("up"), 200, ""},
+		{"range", "team-a", false, "/api/v1/query", instant("rate(temp[80m])"), 422,
+			`the selector {__name__="temp"} reads 1h20m of samples, more than the limit max_range=1h for tenant team-a allows (-limits.overrides-file)`},
+		{"range, other tenant", "team-b", false, "/api/v1/query", instant("rate(temp[80m])"), 200, ""},
+		{"range, other tenant over the flag", "team-b", false, "/api/v1/query", instant("rate(temp[2h])"), 422,
+			`reads 2h of samples, more than the limit -query.max-range=1h30m allows`},
+		{"samples", "team-a", false, "/api/v1/query_range", samples, 422,
+			"query processing would load too many samples into memory in query execution, more than the limit max_samples=10 for tenant team-a allows (-limits.overrides-file)"},
+		{"samples, other tenant", "team-b", false, "/api/v1/query_range", samples, 200, ""},
+		{"timeout", "team-a", true, "/api/v1/query", instant("temp"), 503,
+			"(the limit is timeout=50ms for tenant team-a, -limits.overrides-file)"},
+		{"timeout, other tenant's request", "team-b", true, "/api/v1/query", url.Values{"query": {"temp"}, "timeout": {"50ms"}}, 503,
+			"(the limit is the request's timeout=50ms)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tenantsFixture()
+			r.block = tt.block
+			ta := newTestAPI(t, r, flags, withOverrides(t, overrides))
+			code, body := ta.get(t, tt.path, tt.params, "X-Scope-OrgID", tt.tenant)
+			require.Equal(t, tt.code, code, string(body))
+			if tt.code == http.StatusOK {
+				return
+			}
+			env := decode(t, body)
+			require.Equal(t, map[int]string{422: "execution", 503: "timeout"}[tt.code], env.ErrorType)
+			require.Contains(t, env.Error, tt.contains)
+		})
+	}
+}
+
+// TestTenantLimitsApplyToInstantQuery: the rule evaluator's queries keep
+// their tenant's limits too.
+func TestTenantLimitsApplyToInstantQuery(t *testing.T) {
+	ta := newTestAPI(t, tenantsFixture(), withOverrides(t, "overrides:\n  team-a:\n    max_fetched_series: 1\n"))
+	_, err := ta.api.InstantQuery(context.Background(), "team-a", "up", time.UnixMilli(t0))
+	var tle *TenantLimitError
+	require.ErrorAs(t, err, &tle)
+	require.Equal(t, "team-a", tle.Tenant)
+	require.Equal(t, "max_fetched_series", tle.Flag)
+	var le *LimitError
+	require.ErrorAs(t, err, &le, "the API answers it as any LimitError")
+	v, err := ta.api.InstantQuery(context.Background(), "team-b", "up", time.UnixMilli(t0))
+	require.NoError(t, err)
+	require.Len(t, v, 2)
 }

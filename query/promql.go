@@ -30,11 +30,12 @@ func (a *API) instantQuery(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	qry, err := a.engine.NewInstantQuery(ctx, a.queryable(tenant), opts, r.FormValue("query"), ts)
+	s := a.scope(tenant)
+	qry, err := a.engine(s).NewInstantQuery(ctx, a.queryable(s), opts, r.FormValue("query"), ts)
 	if err != nil {
 		return fail(badParam("query", err))
 	}
-	return a.run(ctx, qry, limit, timeout)
+	return a.run(ctx, qry, limit, timeout, s)
 }
 
 // rangeQuery serves /api/v1/query_range: query, start, end, step, timeout,
@@ -57,11 +58,12 @@ func (a *API) rangeQuery(r *http.Request, tenant string) result {
 	if err != nil {
 		return fail(err)
 	}
-	qry, err := a.engine.NewRangeQuery(ctx, a.queryable(tenant), opts, r.FormValue("query"), start, end, step)
+	s := a.scope(tenant)
+	qry, err := a.engine(s).NewRangeQuery(ctx, a.queryable(s), opts, r.FormValue("query"), start, end, step)
 	if err != nil {
 		return fail(badParam("query", err))
 	}
-	return a.run(ctx, qry, limit, timeout)
+	return a.run(ctx, qry, limit, timeout, s)
 }
 
 // rangeParams parses start, end and step, all required, and bounds the
@@ -117,10 +119,11 @@ func queryOpts(r *http.Request) (promql.QueryOpts, error) {
 }
 
 // run executes qry and encodes its result before closing it: the engine
-// recycles the result's memory on Close. timeout is the request's.
-func (a *API) run(ctx context.Context, qry promql.Query, limit int, timeout time.Duration) result {
+// recycles the result's memory on Close. timeout is the request's; s
+// names the tenant and its limits.
+func (a *API) run(ctx context.Context, qry promql.Query, limit int, timeout time.Duration, s scope) result {
 	defer qry.Close()
-	res, err := a.exec(ctx, qry, timeout)
+	res, err := a.exec(ctx, qry, timeout, s)
 	if err != nil {
 		return fail(err)
 	}
