@@ -178,7 +178,7 @@ func (q *querier) read(ctx context.Context, sortSeries bool, hints *storage.Sele
 	if err != nil {
 		return storage.ErrSeriesSet(readError(ctx, fmt.Errorf("read samples of %d series: %w", len(fps), err)))
 	}
-	histograms, err := q.readHistograms(ctx, refs, mint, maxt)
+	histograms, err := q.readHistograms(ctx, refs, samples, mint, maxt)
 	if err != nil {
 		return storage.ErrSeriesSet(readError(ctx, fmt.Errorf("read histograms: %w", err)))
 	}

@@ -14,8 +14,10 @@ import (
 
 // readHistograms reads the native histograms of the refs that have any
 // in the range (store.SeriesRef.Histograms): a float-only query costs no
-// read of the histograms table.
-func (q *querier) readHistograms(ctx context.Context, refs []store.SeriesRef, mint, maxt int64) (map[uint64][]store.HistogramSample, error) {
+// read of the histograms table. The histograms get the counter reset
+// hints Prometheus' TSDB would read them with, given the series' samples
+// (store.DeriveCounterResetHints).
+func (q *querier) readHistograms(ctx context.Context, refs []store.SeriesRef, samples map[uint64][]store.Sample, mint, maxt int64) (map[uint64][]store.HistogramSample, error) {
 	var fps []uint64
 	for _, r := range refs {
 		if r.Histograms {
@@ -25,7 +27,14 @@ func (q *querier) readHistograms(ctx context.Context, refs []store.SeriesRef, mi
 	if len(fps) == 0 {
 		return nil, nil
 	}
-	return q.reader.ReadHistograms(ctx, q.tenant, fps, mint, maxt)
+	hs, err := q.reader.ReadHistograms(ctx, q.tenant, fps, mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	for fp, h := range hs {
+		store.DeriveCounterResetHints(samples[fp], h)
+	}
+	return hs, nil
 }
 
 // mixedSeries is a stored series with native histograms, and perhaps

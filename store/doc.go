@@ -90,6 +90,24 @@
 // It answers "which values does label x have" from a contiguous key range,
 // and "which series have x=v" (a posting list) likewise.
 //
+// histograms holds native histograms (Series.Histograms), one row each,
+// laid out, partitioned and deduplicated like samples:
+//
+//	tenant String, fingerprint UInt64, timestamp Int64 (ms), histogram String
+//	PARTITION BY toDate(intDiv(timestamp, 86400000))
+//	ORDER BY (tenant, fingerprint, timestamp)
+//
+// The histogram column is Cairn's own versioned binary encoding of a
+// histogram.Histogram or FloatHistogram (histogram_encoding.go): kind,
+// counter reset hint, schema, zero bucket, count, sum, spans, buckets
+// (deltas for integer counts, as Prometheus holds them) and custom bounds
+// (NHCB); floats keep their bits, so a stale marker (sum StaleNaN)
+// survives. Counter reset hints are stored as Prometheus' TSDB would
+// read them back (histogram_hints.go). histogram_series has one row per
+// series per day with histograms (tenant, date, fingerprint), so that
+// SelectSeries can flag those series (SeriesRef.Histograms) in the same
+// query, and queries of float-only series never read histograms.
+//
 // schema_migrations records the migrations applied (see Migrations below).
 //
 // The other signals have their own tables in the same database, named
@@ -312,6 +330,9 @@
 // the granules of those series, then of that time range. Rows come back
 // sorted by fingerprint and timestamp, one per timestamp. Fingerprints
 // go 4000 per query to stay under max_query_size.
+//
+// ReadHistograms reads histograms the way ReadSamples reads samples;
+// Queryable asks it only for the series SelectSeries flagged.
 //
 // LabelNames and LabelValues without matchers read only series_labels:
 // LabelValues the key range (tenant, name) in the days' partitions, and

@@ -29,6 +29,10 @@ const (
 	histogramKindFloat byte = 1
 )
 
+// histogramHintOffset is the offset of the counter reset hint's byte,
+// which the writer sets to the hint it stores (histogram_hints.go).
+const histogramHintOffset = 2
+
 // errHistogramEncoding is what a malformed encoding wraps.
 var errHistogramEncoding = errors.New("malformed histogram encoding")
 

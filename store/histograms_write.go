@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 )
 
@@ -39,6 +40,7 @@ type histogramRow struct {
 	labels labels.Labels
 	fp     uint64
 	HistogramSample
+	hint histogram.CounterResetHint // to store (histogram_hints.go)
 }
 
 // histogramDay is the day of a row, and whether the schema can store it.
@@ -49,7 +51,9 @@ func histogramDay(r histogramRow) (int64, bool) {
 // writeHistograms stores the native histogram samples of a batch, as
 // WriteSeries does its float samples: for each series and day, the
 // series and label index rows and a histogram_series row unless this
-// client already wrote them, and then the histograms. The inserts'
+// client already wrote them, and then the histograms, with the counter
+// reset hints Prometheus' TSDB would read them with where the batch tells
+// (histogram_hints.go). The inserts'
 // tokens derive from token with a "/histograms" suffix, apart from the
 // float path's inserts into the same series tables.
 func (c *Client) writeHistograms(ctx context.Context, series []Series, token string) error {
@@ -59,8 +63,9 @@ func (c *Client) writeHistograms(ctx context.Context, series []Series, token str
 			continue
 		}
 		fp := Fingerprint(s.Labels)
-		for _, h := range s.Histograms {
-			rows = append(rows, histogramRow{tenant: s.Tenant, labels: s.Labels, fp: fp, HistogramSample: h})
+		hints := batchHints(s)
+		for i, h := range s.Histograms {
+			rows = append(rows, histogramRow{tenant: s.Tenant, labels: s.Labels, fp: fp, HistogramSample: h, hint: hints[i]})
 		}
 	}
 	if len(rows) == 0 {
@@ -113,6 +118,7 @@ func (c *Client) writeHistogramChunk(ctx context.Context, rows []histogramRow, t
 		if buf, err = appendHistogram(buf, r.HistogramSample); err != nil {
 			return err
 		}
+		buf[start+histogramHintOffset] = byte(r.hint)
 		cols.tenant = append(cols.tenant, r.tenant)
 		cols.fp = append(cols.fp, r.fp)
 		cols.ts = append(cols.ts, r.T)
