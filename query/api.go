@@ -29,6 +29,7 @@ type API struct {
 	metrics *metrics.Set
 	slots   chan struct{} // one token per running query
 	now     func() time.Time
+	cache   *resultsCache // nil when disabled
 
 	engineOpts promql.EngineOpts // MaxSamples and Timeout are the tenant's
 	enginesMu  sync.Mutex
@@ -70,6 +71,7 @@ func New(cfg Config, r Reader, logger *slog.Logger, set *metrics.Set) (*API, err
 		metrics:    set,
 		slots:      make(chan struct{}, cfg.MaxConcurrent),
 		now:        time.Now,
+		cache:      newResultsCache(cfg.ResultsCache, set),
 	}, nil
 }
 

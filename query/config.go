@@ -49,10 +49,12 @@ type Config struct {
 	// reads, its range and the lookback delta included; 0 means no bound.
 	MaxRange time.Duration
 
+	// ResultsCache configures the range query results cache.
+	ResultsCache ResultsCacheConfig
+
 	// BuildInfo is what /api/v1/status/buildinfo reports. It is set by
 	// the program, not by flags.
 	BuildInfo BuildInfo
-
 	// TenantLimits gives each tenant's query limits (max_fetched_series,
 	// max_range, max_samples, timeout); nil means the flags' for every
 	// tenant. It is set by the program, not by flags.
@@ -80,6 +82,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxFetchedSeries, "query.max-fetched-series", 100_000, "Maximum number of series the selectors of one PromQL query may select together; a query over it fails with a 422. 0 means no limit.")
 	c.MaxRange = 32 * 24 * time.Hour
 	fs.Var((*model.Duration)(&c.MaxRange), "query.max-range", "Maximum time span one selector of a PromQL query may read, its range and the lookback delta included, like 32d or 12h; a query over it fails with a 422. 0 means no limit.")
+	c.ResultsCache.RegisterFlags(fs)
 }
 
 // Validate reports the first invalid setting.
@@ -102,5 +105,5 @@ func (c *Config) Validate() error {
 	case c.MaxRange < 0:
 		return errors.New("-query.max-range is negative, use 0 for no limit")
 	}
-	return nil
+	return c.ResultsCache.Validate()
 }

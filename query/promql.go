@@ -59,6 +59,11 @@ func (a *API) rangeQuery(r *http.Request, tenant string) result {
 		return fail(err)
 	}
 	s := a.scope(tenant)
+	if a.cache != nil {
+		if expr, err := a.parser.ParseExpr(r.FormValue("query")); err == nil && cacheable(expr) {
+			return a.cachedRange(ctx, s, opts, expr, start, end, step, limit, timeout)
+		}
+	}
 	qry, err := a.engine(s).NewRangeQuery(ctx, a.queryable(s), opts, r.FormValue("query"), start, end, step)
 	if err != nil {
 		return fail(badParam("query", err))
