@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-dev/cairn/ingest/queue"
 	"github.com/cairn-dev/cairn/query"
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/tenant"
 )
 
 // Roles a process can run.
@@ -48,6 +49,7 @@ type serveConfig struct {
 	Bridge     ingest.BridgeConfig
 	Query      query.Config
 	Loki       query.LokiConfig
+	Limits     tenant.OverridesConfig
 }
 
 func (c *serveConfig) RegisterFlags(fs *flag.FlagSet) {
@@ -63,6 +65,7 @@ func (c *serveConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.Bridge.RegisterFlags(fs)
 	c.Query.RegisterFlags(fs)
 	c.Loki.RegisterFlags(fs)
+	c.Limits.RegisterFlags(fs)
 }
 
 func (c *serveConfig) Validate() error {
@@ -91,6 +94,9 @@ func (c *serveConfig) Validate() error {
 	}
 	if roles[roleQuery] {
 		errs = append(errs, c.Query.Validate(), c.Loki.Validate())
+	}
+	if roles[roleIngest] || roles[roleQuery] {
+		errs = append(errs, c.Limits.Validate())
 	}
 	return errors.Join(errs...)
 }
@@ -152,6 +158,7 @@ type pipeline struct {
 	retainer *store.Retainer
 	bridge   *ingest.Bridge
 	bridged  *queue.Consumer // the bridge's source topics
+	limits   *tenant.Overrides
 	router   chi.Router
 }
 
@@ -161,6 +168,11 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 	roles, _ := cfg.roles()
 	p := &pipeline{cfg: cfg, logger: logger, metrics: metrics.NewSet(), router: chi.NewRouter()}
 	topics := ingest.TopicsFor(cfg.Kafka)
+	limits, err := tenant.NewOverrides(cfg.Limits, cfg.Query.TenantDefaults(cfg.Limits.Defaults()), logger, p.metrics)
+	if err != nil {
+		return nil, err
+	}
+	p.limits = limits
 	if roles[roleWriter] || roles[roleQuery] {
 		st, err := store.Open(ctx, cfg.ClickHouse, logger)
 		if err != nil {
@@ -188,7 +200,9 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 		p.producer = prod
 	}
 	if roles[roleIngest] {
-		rc := ingest.NewReceiver(cfg.Receiver, topics, p.producer, logger.With("component", "receiver"), p.metrics)
+		rcfg := cfg.Receiver
+		rcfg.TenantLimits = p.limits
+		rc := ingest.NewReceiver(rcfg, topics, p.producer, logger.With("component", "receiver"), p.metrics)
 		rc.Register(p.router)
 		if cfg.Bridge.Enabled() {
 			blog := logger.With("component", "bridge")
@@ -207,6 +221,7 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 		qcfg := cfg.Query
 		b := currentBuild()
 		qcfg.BuildInfo = query.BuildInfo{Version: b.Version, Revision: b.Revision, GoVersion: b.GoVersion, BuildDate: b.BuildDate}
+		qcfg.TenantLimits = p.limits
 		api, err := query.New(qcfg, p.store, logger, p.metrics)
 		if err != nil {
 			p.close()
@@ -256,6 +271,7 @@ func (p *pipeline) Run(ctx context.Context, ln net.Listener) error {
 	if p.retainer != nil {
 		g.Go(func() error { return p.retainer.Run(gctx) })
 	}
+	g.Go(func() error { return p.limits.Run(gctx) })
 	if p.bridge != nil {
 		g.Go(func() error {
 			if err := p.bridge.Run(gctx); err != nil {

@@ -71,8 +71,14 @@ type OverridesConfig struct {
 func (c *OverridesConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&c.IngestionRate, "limits.ingestion-rate", 0, "Samples, log lines and build events per second each tenant may send to one ingest process; a request over it gets a 429 with Retry-After. 0 means no limit. The overrides file sets it per tenant (ingestion_rate).")
 	fs.IntVar(&c.IngestionBurst, "limits.ingestion-burst", 200_000, "Samples, log lines and build events a tenant may send at once over -limits.ingestion-rate; a larger request is refused. The overrides file sets it per tenant (ingestion_burst).")
-	fs.StringVar(&c.File, "limits.overrides-file", "", "YAML file of per-tenant limits, `overrides: {<tenant>: {ingestion_rate, ingestion_burst, max_fetched_series, max_range, max_samples, timeout}}`; a limit left out keeps its flag's value. Reloaded every -limits.overrides-period; a bad file keeps the last good one.")
+	fs.StringVar(&c.File, "limits.overrides-file", "", "YAML `file` of per-tenant limits: overrides: {<tenant>: {ingestion_rate, ingestion_burst, max_fetched_series, max_range, max_samples, timeout}}; a limit left out keeps its flag's value (-limits.ingestion-*, -query.*). Reloaded every -limits.overrides-period; a bad file at start is an error, on reload it keeps the last good one.")
 	fs.DurationVar(&c.Period, "limits.overrides-period", 10*time.Second, "How often the overrides file is reloaded.")
+}
+
+// Defaults returns the ingestion limits the flags set; the query limits
+// are left for the query flags to fill in.
+func (c *OverridesConfig) Defaults() Limits {
+	return Limits{IngestionRate: c.IngestionRate, IngestionBurst: c.IngestionBurst}
 }
 
 // Validate checks the configuration.
