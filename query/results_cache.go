@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,6 +116,20 @@ func cacheable(expr parser.Expr) bool {
 		return nil
 	})
 	return ok
+}
+
+// bypassCache reports whether r asks not to be answered from the cache,
+// with Cache-Control: no-cache or no-store, as Mimir's query frontend
+// honours: the result is evaluated whole and not stored.
+func bypassCache(r *http.Request) bool {
+	for _, v := range r.Header.Values("Cache-Control") {
+		for d := range strings.SplitSeq(v, ",") {
+			if d = strings.ToLower(strings.TrimSpace(d)); d == "no-cache" || d == "no-store" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cacheKey names the extents that a range query can share: same tenant,

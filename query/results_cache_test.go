@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"strconv"
 	"testing"
@@ -270,4 +271,25 @@ func TestResultsCacheSeesFreshSamples(t *testing.T) {
 	require.Len(t, after, 1)
 	got := after[0].Values[len(after[0].Values)-1]
 	require.Equal(t, 99999.0, float64(got.Value), "the late sample shows at %v", got.Timestamp)
+}
+
+func TestResultsCacheBypass(t *testing.T) {
+	ta := newTestAPI(t, cacheFixture(), func(c *Config) { c.ResultsCache.MaxFreshness = 0 })
+	params := url.Values{"query": {`temp`}, "start": {sec(0)}, "end": {sec(time.Hour)}, "step": {"60"}}
+	count := func(result string) uint64 {
+		return ta.metrics.GetOrCreateCounter(`cairn_query_results_cache_requests_total{result="` + result + `"}`).Get()
+	}
+	for _, header := range []string{"no-cache", "max-age=0, No-Store"} {
+		req, err := http.NewRequest(http.MethodGet, ta.srv.URL+"/api/v1/query_range?"+params.Encode(), nil)
+		require.NoError(t, err)
+		req.Header.Set("Cache-Control", header)
+		code, body := do(t, req)
+		require.Equal(t, http.StatusOK, code, string(body))
+	}
+	require.Zero(t, count("miss")+count("hit")+count("partial"), "bypassed requests neither read nor fill the cache")
+	for range 2 {
+		code, body := ta.get(t, "/api/v1/query_range", params)
+		require.Equal(t, http.StatusOK, code, string(body))
+	}
+	require.Equal(t, []uint64{1, 1}, []uint64{count("miss"), count("hit")})
 }
