@@ -47,6 +47,33 @@
 // context 503 timeout. Native histograms are not stored yet: every sample is
 // a float.
 //
+// # Results cache
+//
+// Range queries go through an in-process results cache, the one Mimir and
+// Cortex keep in their query frontends (results_cache.go). A range query's
+// value at one evaluation time does not depend on the others, so the cache
+// keeps, per tenant, expression, step, grid phase and lookback, one extent:
+// the matrix for a run of evaluation times. A request evaluates only the
+// times its extent lacks, before or after it, and merges: a dashboard
+// refreshing "the last 24 h" every minute evaluates a minute, not a day.
+// Evaluation times newer than -query.results-cache.max-freshness (10m) are
+// never stored, since samples may still arrive for them; an extent is
+// served for -query.results-cache.ttl (1h), so a backfill into older times
+// shows within that; -query.results-cache.max-bytes bounds the memory,
+// least recently used extents going first. Queries with an @ modifier
+// bypass it (@ start() and @ end() depend on the range), as does a request
+// with Cache-Control: no-cache or no-store. TestResultsCacheAgreesWithEngine
+// checks it answers byte for byte what the engine does, over sliding,
+// growing and shrinking windows.
+//
+// A cold range query costs what reading its raw samples from ClickHouse
+// costs: ReadSamples asks for them in no particular order, since ClickHouse
+// 18.16 sorts tens of millions of rows many times slower than Go puts each
+// series' few sorted runs (one per part) in order. Thinning per step or
+// reading the minute rollups inside ClickHouse was measured on 18.16 and
+// not adopted: its GROUP BY over the same rows costs more than sending them
+// (docs/benchmarks.md).
+//
 // # Limits
 //
 // Each limit is a flag (Config), the same for every tenant; per-tenant
