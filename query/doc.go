@@ -76,9 +76,15 @@
 //
 // # Limits
 //
-// Each limit is a flag (Config), the same for every tenant; per-tenant
-// overrides are not there yet. A query over one fails with an error that
-// names the flag and its value:
+// Each limit is a flag (Config). The first four are per tenant: the
+// flag is every tenant's default, and Config.TenantLimits (the overrides
+// file of package store/tenant, -limits.overrides-file) replaces it for
+// some tenants as max_fetched_series, max_range, max_samples and timeout.
+// The engine applies max_samples and timeout itself, so the API keeps an
+// engine per distinct pair. A query over a limit fails with an error that
+// names the flag and its value, or, when the tenant's override set it,
+// the limit's name, the value, the tenant and the file
+// (*TenantLimitError):
 //
 //	-query.max-fetched-series  series all selectors of a query select   422 execution
 //	-query.max-range           time span one selector reads             422 execution
