@@ -25,12 +25,21 @@ import (
 // (with its own Kafka and ClickHouse), VictoriaMetrics single-node and
 // Prometheus on this machine, with the same pre-encoded load, one after
 // the other. It is a benchmark, not a test: it runs only with
-// CAIRN_BENCH_INGEST=1 (see docs/benchmarks.md) and prints a table.
+// CAIRN_BENCH_INGEST=1 (see docs/benchmarks.md) and prints a table;
+// CAIRN_BENCH_PEERS=0 measures Cairn alone; CAIRN_BENCH_IDLE=10s first
+// reports what Cairn's processes use for that long with no load.
 //
 // For each target it reports acknowledged samples per second of wall
 // time and per CPU-second of the target's processes (utime+stime from
 // /proc); for Cairn also acknowledged → queryable, the time until
 // ClickHouse holds every acknowledged sample.
+//
+// Each target first gets CAIRN_BENCH_WARMUP rounds (default 100) of the
+// same series, earlier, unmeasured: sustained ingest is measured, not a
+// fresh JVM compiling Kafka or a peer creating its series. For Cairn
+// the clock starts once ClickHouse holds the warm-up.
+// CAIRN_BENCH_NO_ROLLUP=1 drops the samples_1m materialized view first,
+// to see what it costs ClickHouse.
 func TestIngestSideBySide(t *testing.T) {
 	if os.Getenv("CAIRN_BENCH_INGEST") == "" {
 		t.Skip("benchmark: run with CAIRN_BENCH_INGEST=1 (docs/benchmarks.md)")
@@ -38,15 +47,24 @@ func TestIngestSideBySide(t *testing.T) {
 	hosts := envInt("CAIRN_BENCH_HOSTS", 100)
 	rounds := envInt("CAIRN_BENCH_ROUNDS", 400)
 	senders := envInt("CAIRN_BENCH_SENDERS", 4)
-	load := newNodeLoad(hosts, rounds, 1000)
-	t.Logf("load: %d series (%d hosts), %d rounds at 15s, %d samples in %d requests of ≤1000 series, %d senders",
-		load.series, hosts, rounds, load.samples, len(load.bodies), senders)
+	warmRounds := envInt("CAIRN_BENCH_WARMUP", 100)
+	warm, load := newNodeLoad(hosts, warmRounds+rounds, 1000).split(warmRounds)
+	t.Logf("load: %d series (%d hosts), %d rounds at 15s, %d samples in %d requests of ≤1000 series, %d senders, after %d warm-up rounds (%d samples)",
+		load.series, hosts, rounds, load.samples, len(load.bodies), senders, warmRounds, warm.samples)
 
 	var results []benchResult
-	results = append(results, benchCairn(t, load, senders))
-	results = append(results, benchPeer(t, load, senders, "VictoriaMetrics", "victoriametrics.sh", "victoriametrics", "/api/v1/write", map[string]string{"CAIRN_VM_PORT": freePort(t)}, "CAIRN_VM_PORT"))
-	results = append(results, benchPeer(t, load, senders, "Prometheus", "prometheus.sh", "prometheus", "/api/v1/write", map[string]string{"CAIRN_PROMETHEUS_PORT": freePort(t)}, "CAIRN_PROMETHEUS_PORT"))
+	results = append(results, benchCairn(t, warm, load, senders))
+	if os.Getenv("CAIRN_BENCH_PEERS") == "0" { // Cairn alone, while iterating
+		printResults(t, results)
+		return
+	}
+	results = append(results, benchPeer(t, warm, load, senders, "VictoriaMetrics", "victoriametrics.sh", "victoriametrics", "/api/v1/write", map[string]string{"CAIRN_VM_PORT": freePort(t)}, "CAIRN_VM_PORT"))
+	results = append(results, benchPeer(t, warm, load, senders, "Prometheus", "prometheus.sh", "prometheus", "/api/v1/write", map[string]string{"CAIRN_PROMETHEUS_PORT": freePort(t)}, "CAIRN_PROMETHEUS_PORT"))
+	printResults(t, results)
+}
 
+// printResults logs the results as a Markdown table.
+func printResults(t *testing.T, results []benchResult) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n| target | samples | wall s | samples/s | CPU s | samples per CPU-second | acknowledged → queryable |\n|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
@@ -75,10 +93,24 @@ func envInt(name string, def int) int {
 // nodeLoad is remote-write bodies of node_exporter-like series, encoded
 // before the clock starts so that every target gets the same bytes.
 type nodeLoad struct {
-	series  int
-	samples int64
-	bodies  [][]byte
-	counts  []int
+	series   int
+	samples  int64
+	bodies   [][]byte
+	counts   []int
+	perRound int // bodies per round
+}
+
+// split returns the first n rounds of l and the rest.
+func (l *nodeLoad) split(n int) (first, rest *nodeLoad) {
+	k := min(n*l.perRound, len(l.bodies))
+	part := func(bodies [][]byte, counts []int) *nodeLoad {
+		p := &nodeLoad{series: l.series, bodies: bodies, counts: counts, perRound: l.perRound}
+		for _, c := range counts {
+			p.samples += int64(c)
+		}
+		return p
+	}
+	return part(l.bodies[:k], l.counts[:k]), part(l.bodies[k:], l.counts[k:])
 }
 
 func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
@@ -108,7 +140,7 @@ func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
 		}
 	}
 	base := time.Now().Add(-time.Duration(rounds+60) * 15 * time.Second).Truncate(time.Second).UnixMilli()
-	l := &nodeLoad{series: len(all)}
+	l := &nodeLoad{series: len(all), perRound: (len(all) + perRequest - 1) / perRequest}
 	for r := range rounds {
 		for i := 0; i < len(all); i += perRequest {
 			end := min(i+perRequest, len(all))
@@ -204,7 +236,7 @@ func (m *cpuMeter) used(t *testing.T) (float64, string) {
 	return total, strings.Join(parts, ", ")
 }
 
-func benchCairn(t *testing.T, load *nodeLoad, senders int) benchResult {
+func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 	chPort, chHTTP := freePort(t), freePort(t)
 	ch := startLocalServer(t, "clickhouse.sh", map[string]string{"CAIRN_CLICKHOUSE_PORT": chPort, "CAIRN_CLICKHOUSE_HTTP_PORT": chHTTP})
 	kPort := freePort(t)
@@ -214,22 +246,49 @@ func benchCairn(t *testing.T, load *nodeLoad, senders int) benchResult {
 		"-kafka.brokers", "127.0.0.1:" + kPort, "-clickhouse.addr", "127.0.0.1:" + chPort, "-clickhouse.database", "bench"}
 	args = append(args, strings.Fields(os.Getenv("CAIRN_BENCH_ARGS"))...) // e.g. -kafka.compression=none
 	p := startCairn(t, listen, args...)
+	if os.Getenv("CAIRN_BENCH_NO_ROLLUP") == "1" {
+		chExec(t, chHTTP, "DROP TABLE bench.samples_1m_mv")
+	}
+	if warm.samples > 0 {
+		warm.send(t, p.base+"/api/v1/write", senders)
+		require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= warm.samples }, 5*time.Minute, 100*time.Millisecond)
+	}
 
 	var m cpuMeter
 	m.add(t, "cairn", p.cmd.Process.Pid)
 	m.add(t, "kafka", kafka.pid(t, "kafka"))
 	m.add(t, "clickhouse", ch.pid(t, "clickhouse"))
+	if d, err := time.ParseDuration(os.Getenv("CAIRN_BENCH_IDLE")); err == nil && d > 0 {
+		// What the pipeline burns with no load: a fresh JVM compiles,
+		// ClickHouse flushes its system logs.
+		time.Sleep(d)
+		_, idle := m.used(t)
+		t.Logf("idle for %s before the load, CPU s: %s", d, idle)
+		m = cpuMeter{}
+		m.add(t, "cairn", p.cmd.Process.Pid)
+		m.add(t, "kafka", kafka.pid(t, "kafka"))
+		m.add(t, "clickhouse", ch.pid(t, "clickhouse"))
+	}
 	start := time.Now()
 	if path := os.Getenv("CAIRN_BENCH_PROFILE"); path != "" {
 		go captureProfile(t, p.base, path)
 	}
 	wall := load.send(t, p.base+"/api/v1/write", senders)
-	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= load.samples }, 5*time.Minute, 100*time.Millisecond)
+	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= warm.samples+load.samples }, 5*time.Minute, 100*time.Millisecond)
 	queryable := time.Since(start)
 	cpu, detail := m.used(t)
 	p.stop(t)
 	return benchResult{name: "Cairn (+Kafka +ClickHouse 18.16)", samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail,
 		queryable: fmt.Sprintf("all in %.1fs (%.0f samples/s end to end)", queryable.Seconds(), float64(load.samples)/queryable.Seconds())}
+}
+
+// chExec runs a statement on the ClickHouse at httpPort.
+func chExec(t *testing.T, httpPort, sql string) {
+	resp, err := httpClient.Post("http://127.0.0.1:"+httpPort+"/", "text/plain", strings.NewReader(sql))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", sql, b)
 }
 
 func chCount(t *testing.T, httpPort, table string) int64 {
@@ -246,11 +305,15 @@ func chCount(t *testing.T, httpPort, table string) int64 {
 // benchPeer runs a peer through its deploy/local script and sends it the
 // load. Its acknowledgement is its own: both peers answer once the
 // samples are in their in-memory head.
-func benchPeer(t *testing.T, load *nodeLoad, senders int, name, script, pidName, path string, env map[string]string, portVar string) benchResult {
+func benchPeer(t *testing.T, warm, load *nodeLoad, senders int, name, script, pidName, path string, env map[string]string, portVar string) benchResult {
 	s := startLocalServer(t, script, env)
+	url := "http://127.0.0.1:" + env[portVar] + path
+	if warm.samples > 0 {
+		warm.send(t, url, senders)
+	}
 	var m cpuMeter
 	m.add(t, pidName, s.pid(t, pidName))
-	wall := load.send(t, "http://127.0.0.1:"+env[portVar]+path, senders)
+	wall := load.send(t, url, senders)
 	cpu, detail := m.used(t)
 	return benchResult{name: name, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail, queryable: "n/a (acknowledged = in its head)"}
 }
