@@ -13,8 +13,20 @@ import (
 // of which belong to tenant, to dst and returns the extended slice. A
 // series' fingerprint travels with it: s.Fingerprint when set, else one
 // computed here, so the writer need not hash the labels again.
+//
+// Series with native histograms make it a version 3 message, which holds
+// each histogram in the store's encoding (store.AppendHistogram). A
+// histogram sample must hold exactly one of H and FH, as admission
+// ensures; one that does not is left out.
 func AppendMetrics(dst []byte, tenant string, series []store.Series) []byte {
-	dst = appendHeader(dst, v2, KindMetrics, tenant)
+	version := byte(v2)
+	for i := range series {
+		if len(series[i].Histograms) > 0 {
+			version = v3
+			break
+		}
+	}
+	dst = appendHeader(dst, version, KindMetrics, tenant)
 	dst = binary.AppendUvarint(dst, uint64(len(series)))
 	for i := range series {
 		s := &series[i]
@@ -27,8 +39,68 @@ func AppendMetrics(dst []byte, tenant string, series []store.Series) []byte {
 			prev = smp.T
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(smp.V))
 		}
+		if version == v3 {
+			dst = appendHistograms(dst, s.Histograms)
+		}
 	}
 	return dst
+}
+
+// appendHistograms appends a count, then per histogram its timestamp as
+// a varint delta to the previous one and its encoding, length first.
+func appendHistograms(dst []byte, hs []store.HistogramSample) []byte {
+	n := 0
+	for _, h := range hs {
+		if (h.H == nil) != (h.FH == nil) {
+			n++
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(n))
+	var prev int64
+	for _, h := range hs {
+		if (h.H == nil) == (h.FH == nil) {
+			continue
+		}
+		dst = binary.AppendVarint(dst, h.T-prev)
+		prev = h.T
+		// The length takes one byte up to 127 bytes, two up to 16 KiB:
+		// reserve one, and move the encoding when it needs more.
+		at := len(dst)
+		dst = append(dst, 0)
+		dst, _ = store.AppendHistogram(dst, h) // fails only without exactly one of H and FH
+		size := len(dst) - at - 1
+		if size < 0x80 {
+			dst[at] = byte(size)
+			continue
+		}
+		enc := append([]byte(nil), dst[at+1:]...)
+		dst = append(binary.AppendUvarint(dst[:at], uint64(size)), enc...)
+	}
+	return dst
+}
+
+// histograms decodes what appendHistograms appended.
+func (d *decoder) histograms() []store.HistogramSample {
+	n := d.count(2)
+	if n == 0 {
+		return nil
+	}
+	out := make([]store.HistogramSample, 0, n)
+	var t int64
+	for i := 0; i < n && d.err == nil; i++ {
+		t += d.varint()
+		enc := d.view()
+		if d.err != nil {
+			break
+		}
+		h := store.HistogramSample{T: t}
+		if err := store.DecodeHistogram([]byte(enc), &h); err != nil {
+			d.fail("histogram %d: %v", i, err)
+			break
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 // MetricsSize estimates the bytes AppendMetrics takes for series, for
@@ -39,6 +111,9 @@ func MetricsSize(tenant string, series []store.Series) int {
 	for i := range series {
 		s := &series[i]
 		n += 8 + 3 + int(s.Labels.ByteSize()) + 3 + 14*len(s.Samples)
+		for _, h := range s.Histograms {
+			n += 16 + histogramSize(h)
+		}
 	}
 	return n
 }
@@ -79,7 +154,22 @@ func DecodeMetrics(dst []store.Series, b []byte) ([]store.Series, error) {
 			chunk = append(chunk, store.Sample{T: t, V: math.Float64frombits(d.uint64())})
 		}
 		samples := chunk[start:len(chunk):len(chunk)]
-		dst = append(dst, store.Series{Tenant: tenant, Labels: ls, Samples: samples, Fingerprint: fp})
+		var hs []store.HistogramSample
+		if d.version == v3 {
+			hs = d.histograms()
+		}
+		dst = append(dst, store.Series{Tenant: tenant, Labels: ls, Samples: samples, Histograms: hs, Fingerprint: fp})
 	}
 	return dst, d.end()
+}
+
+// histogramSize estimates the bytes of h's encoding.
+func histogramSize(h store.HistogramSample) int {
+	if h.H != nil {
+		return 48 + 4*(len(h.H.PositiveSpans)+len(h.H.NegativeSpans)) + 3*(len(h.H.PositiveBuckets)+len(h.H.NegativeBuckets)) + 8*len(h.H.CustomValues)
+	}
+	if h.FH != nil {
+		return 48 + 4*(len(h.FH.PositiveSpans)+len(h.FH.NegativeSpans)) + 8*(len(h.FH.PositiveBuckets)+len(h.FH.NegativeBuckets)+len(h.FH.CustomValues))
+	}
+	return 8
 }

@@ -18,8 +18,12 @@ const (
 	// v2 is the metrics layout that carries each series' fingerprint and
 	// packs its labels (see appendPackedLabels). Writers read both.
 	v2 = 2
+	// v3 is v2 with each series' native histograms after its samples. A
+	// metrics message without histograms is still written as v2, so
+	// writers of the previous release read it.
+	v3 = 3
 	// latest is the newest version this binary reads.
-	latest = v2
+	latest = v3
 )
 
 // Kind says what a message carries.
