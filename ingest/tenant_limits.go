@@ -30,12 +30,18 @@ var _ TenantLimits = (*tenant.Overrides)(nil)
 type rateLimiter struct {
 	limits  TenantLimits // nil: no limits
 	now     func() time.Time
+	max     int // buckets kept before full ones are dropped
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
 }
 
+// maxBuckets is how many tenants' buckets are kept before the full ones
+// are dropped. A full bucket is what a new one would be, so dropping it
+// changes nothing but memory.
+const maxBuckets = 10_000
+
 func newRateLimiter(limits TenantLimits) *rateLimiter {
-	return &rateLimiter{limits: limits, now: time.Now, buckets: map[string]*rate.Limiter{}}
+	return &rateLimiter{limits: limits, now: time.Now, max: maxBuckets, buckets: map[string]*rate.Limiter{}}
 }
 
 // bucket returns tenant id's bucket, sized by l.
@@ -44,6 +50,13 @@ func (rl *rateLimiter) bucket(id string, l tenant.Limits, now time.Time) *rate.L
 	defer rl.mu.Unlock()
 	b := rl.buckets[id]
 	if b == nil {
+		if len(rl.buckets) >= rl.max {
+			for other, ob := range rl.buckets {
+				if ob.TokensAt(now) >= float64(ob.Burst()) {
+					delete(rl.buckets, other)
+				}
+			}
+		}
 		b = rate.NewLimiter(rate.Limit(l.IngestionRate), l.IngestionBurst)
 		rl.buckets[id] = b
 		return b

@@ -193,6 +193,21 @@ func TestTenantRateRefills(t *testing.T) {
 	require.NoError(t, rc.charge(context.Background(), "t", unitSamples, 1000), "the bridge is not charged")
 }
 
+// TestTenantBucketsDropFull: past max tenants, buckets that refilled are
+// dropped, and those still drawn down are kept.
+func TestTenantBucketsDropFull(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	rl := newRateLimiter(&fixedLimits{l: tenant.Limits{IngestionRate: 1, IngestionBurst: 10}})
+	rl.max = 2
+	l := rl.limits.For("")
+	rl.bucket("busy", l, now).AllowN(now, 10)
+	rl.bucket("idle", l, now)
+	rl.bucket("new", l, now)
+	require.Len(t, rl.buckets, 2)
+	require.Contains(t, rl.buckets, "busy")
+	require.Contains(t, rl.buckets, "new")
+}
+
 type fixedLimits struct{ l tenant.Limits }
 
 func (f *fixedLimits) For(string) tenant.Limits { return f.l }
