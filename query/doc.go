@@ -44,8 +44,11 @@
 // another; Select starts the read in a goroutine and returns a series set
 // that waits for it, so the selectors of a query are read concurrently, at
 // most four at a time. Storage failures become 500 internal, an expired
-// context 503 timeout. Native histograms are not stored yet: every sample is
-// a float.
+// context 503 timeout. Series that SelectSeries flags as having native
+// histograms also get ReadHistograms, with the counter reset hints
+// Prometheus' TSDB would give them, and their iterator yields floats and
+// histograms in time order (storage_histograms.go); the API writes
+// histogram results as Prometheus does ("histogram", "histograms").
 //
 // # Results cache
 //

@@ -42,7 +42,8 @@ func appendQueryData(buf []byte, v parser.Value) ([]byte, error) {
 	return append(buf, '}'), nil
 }
 
-// appendVector appends [{"metric":{…},"value":[<t>,"<v>"]},…].
+// appendVector appends [{"metric":{…},"value":[<t>,"<v>"]},…], a
+// histogram sample as "histogram":[<t>,{…}].
 func appendVector(buf []byte, vec promql.Vector) []byte {
 	buf = append(buf, '[')
 	for i, s := range vec {
@@ -51,15 +52,22 @@ func appendVector(buf []byte, vec promql.Vector) []byte {
 		}
 		buf = append(buf, `{"metric":`...)
 		buf = appendLabels(buf, s.Metric)
-		buf = append(buf, `,"value":`...)
-		buf = appendPoint(buf, s.T, s.F)
+		if s.H != nil {
+			buf = append(buf, `,"histogram":`...)
+			buf = appendHPoint(buf, s.T, s.H)
+		} else {
+			buf = append(buf, `,"value":`...)
+			buf = appendPoint(buf, s.T, s.F)
+		}
 		buf = append(buf, '}')
 	}
 	return append(buf, ']')
 }
 
-// appendMatrix appends [{"metric":{…},"values":[[<t>,"<v>"],…]},…]. A
-// series without float points has no "values", as in Prometheus.
+// appendMatrix appends [{"metric":{…},"values":[[<t>,"<v>"],…]},…],
+// histogram points under "histograms":[[<t>,{…}],…]. A series without
+// float points has no "values", one without histograms no "histograms",
+// as in Prometheus.
 func appendMatrix(buf []byte, m promql.Matrix) []byte {
 	buf = append(buf, '[')
 	for i, s := range m {
@@ -75,6 +83,16 @@ func appendMatrix(buf []byte, m promql.Matrix) []byte {
 					buf = append(buf, ',')
 				}
 				buf = appendPoint(buf, p.T, p.F)
+			}
+			buf = append(buf, ']')
+		}
+		if len(s.Histograms) > 0 {
+			buf = append(buf, `,"histograms":[`...)
+			for j, p := range s.Histograms {
+				if j > 0 {
+					buf = append(buf, ',')
+				}
+				buf = appendHPoint(buf, p.T, p.H)
 			}
 			buf = append(buf, ']')
 		}
