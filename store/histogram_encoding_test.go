@@ -175,3 +175,33 @@ func normalizeInt(h *histogram.Histogram) {
 		h.NegativeBuckets = nil
 	}
 }
+
+func BenchmarkHistogramEncoding(b *testing.B) {
+	h := HistogramSample{T: 1, H: &histogram.Histogram{
+		Schema: 3, ZeroThreshold: 1e-128, ZeroCount: 4, Count: 1000, Sum: 12345.5,
+		PositiveSpans:   []histogram.Span{{Offset: -10, Length: 20}, {Offset: 5, Length: 10}},
+		PositiveBuckets: make([]int64, 30),
+		NegativeSpans:   []histogram.Span{{Offset: 0, Length: 5}},
+		NegativeBuckets: make([]int64, 5),
+	}}
+	data, err := appendHistogram(nil, h)
+	require.NoError(b, err)
+	b.Run("encode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		buf := make([]byte, 0, len(data))
+		for b.Loop() {
+			buf, _ = appendHistogram(buf[:0], h)
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		var s HistogramSample
+		for b.Loop() {
+			if err := decodeHistogram(data, &s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
