@@ -199,21 +199,24 @@ func (rc *Receiver) admit(protocol string, series []store.Series, v *verdict, on
 	kept := series[:0]
 	for i := range series {
 		s := &series[i]
-		n := len(s.Samples)
+		n := len(s.Samples) + len(s.Histograms)
 		v.received += n
 		rej := rc.cfg.Limits.checkSeries(s)
 		if rej == nil {
 			rej = rc.cfg.Limits.filterSamples(s, now)
+			if hrej := rc.cfg.Limits.filterHistograms(s, now); rej == nil {
+				rej = hrej
+			}
 		} else {
-			s.Samples = s.Samples[:0]
+			s.Samples, s.Histograms = s.Samples[:0], s.Histograms[:0]
 		}
 		if rej != nil {
-			rc.reject(protocol, v, rej, n-len(s.Samples))
+			rc.reject(protocol, v, rej, n-len(s.Samples)-len(s.Histograms))
 			if onReject != nil {
 				onReject(i)
 			}
 		}
-		if len(s.Samples) > 0 {
+		if len(s.Samples) > 0 || len(s.Histograms) > 0 {
 			kept = append(kept, *s)
 		}
 	}
@@ -279,7 +282,7 @@ const maxMessageBytes = 512 << 10
 func seriesPerMessage(ss []store.Series, limit int) int {
 	size := 0
 	for i, s := range ss {
-		size += 16 + int(s.Labels.ByteSize()) + 10*len(s.Samples)
+		size += 16 + int(s.Labels.ByteSize()) + 10*len(s.Samples) + histogramBytes(&s)
 		if size > limit && i > 0 {
 			return i
 		}

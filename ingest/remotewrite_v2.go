@@ -46,13 +46,11 @@ func remoteWriteVersion(contentType string) (int, error) {
 // handleRemoteWriteV2 serves a remote write 2.0 request whose tenant,
 // encoding and Content-Type were checked. Every answer carries the
 // X-Prometheus-Remote-Write-*-Written headers, counting what Cairn stored:
-// float samples only, since native histograms and exemplars are not
-// stored. Native histograms make the request a partial write (400 naming
-// them, the float samples stored); exemplars are dropped silently, as
-// Prometheus drops those it cannot append.
+// float samples and native histograms; exemplars are not stored and are
+// dropped silently, as Prometheus drops those it cannot append.
 func (rc *Receiver) handleRemoteWriteV2(w http.ResponseWriter, r *http.Request, id string) {
 	const protocol = "prometheus_v2"
-	setWritten(w, 0)
+	setWritten(w, 0, 0)
 	buf := rc.bufs.Get().(*bytes.Buffer)
 	defer rc.bufs.Put(buf)
 	if err := rc.readBody(buf, w, r); err != nil {
@@ -65,11 +63,6 @@ func (rc *Receiver) handleRemoteWriteV2(w http.ResponseWriter, r *http.Request, 
 		return
 	}
 	var v verdict
-	if req.Histograms > 0 {
-		rc.drop(protocol, &v, reject("native_histogram",
-			"native histograms are not stored yet: %d histogram samples rejected, the first of series %s; send classic histograms",
-			req.Histograms, truncate(req.HistogramSeries)), req.Histograms)
-	}
 	if req.Invalid > 0 {
 		rc.drop(protocol, &v, reject("invalid_symbol_ref", "%v", req.InvalidErr), req.Invalid)
 	}
@@ -81,7 +74,8 @@ func (rc *Receiver) handleRemoteWriteV2(w http.ResponseWriter, r *http.Request, 
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
 		return
 	}
-	setWritten(w, v.accepted())
+	samples, histograms := written(kept)
+	setWritten(w, samples, histograms)
 	if v.first != nil {
 		rc.fail(w, protocol, v.first.reason, http.StatusBadRequest, v.partialError("samples"))
 		return
@@ -89,9 +83,9 @@ func (rc *Receiver) handleRemoteWriteV2(w http.ResponseWriter, r *http.Request, 
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func setWritten(w http.ResponseWriter, samples int) {
+func setWritten(w http.ResponseWriter, samples, histograms int) {
 	h := w.Header()
 	h.Set(headerSamplesWritten, strconv.Itoa(samples))
-	h.Set(headerHistogramsWritten, "0")
+	h.Set(headerHistogramsWritten, strconv.Itoa(histograms))
 	h.Set(headerExemplarsWritten, "0")
 }

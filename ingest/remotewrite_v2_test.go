@@ -7,6 +7,7 @@ import (
 	"time"
 
 	remoteapi "github.com/prometheus/client_golang/exp/api/remote"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	writev2 "github.com/prometheus/prometheus/prompb/io/prometheus/write/v2"
 	"github.com/stretchr/testify/require"
@@ -73,25 +74,36 @@ func TestRemoteWriteV2Accepted(t *testing.T) {
 }
 
 // TestRemoteWriteV2PartialWrite checks the 2.0 partial-write contract:
-// native histograms and invalid series are rejected with a 400 naming
-// them, the float samples are stored, and the -Written headers count
-// exactly those.
+// invalid native histograms and invalid series are rejected with a 400
+// naming them, the valid float samples and histograms are stored, and the
+// -Written headers count exactly those.
 func TestRemoteWriteV2PartialWrite(t *testing.T) {
 	e := newReceiverEnv(t)
 	now := e.now.UnixMilli()
+	valid := writev2.FromIntHistogram(0, now, &histogram.Histogram{
+		Schema: 0, Count: 3, Sum: 4.5, PositiveSpans: []histogram.Span{{Offset: 0, Length: 2}}, PositiveBuckets: []int64{1, 1},
+	})
 	stats, err := rw2Client(t, e, "/api/v1/write").Write(context.Background(), remoteapi.WriteV2MessageType, rw2Request(
 		rw2Series{labels: labels.FromStrings("__name__", "good", "job", "x"), samples: []writev2.Sample{{Timestamp: now, Value: 1}}},
 		rw2Series{labels: labels.FromStrings("__name__", "latency_seconds", "job", "x"), histograms: []writev2.Histogram{{Timestamp: now, Count: &writev2.Histogram_CountInt{CountInt: 3}}}},
+		rw2Series{labels: labels.FromStrings("__name__", "rpc_seconds", "job", "x"), histograms: []writev2.Histogram{valid}},
 		rw2Series{labels: labels.FromStrings("__name__", "bad", "0pe", "v"), samples: []writev2.Sample{{Timestamp: now, Value: 1}}},
 	))
 	require.ErrorContains(t, err, "400 Bad Request")
-	require.ErrorContains(t, err, "2 of 3 samples rejected, the rest were stored")
-	require.ErrorContains(t, err, `native histograms are not stored yet: 1 histogram samples rejected, the first of series {__name__="latency_seconds", job="x"}`)
+	require.ErrorContains(t, err, "2 of 4 samples rejected, the rest were stored")
+	require.ErrorContains(t, err, `histogram of series {__name__="latency_seconds", job="x"} at `)
+	require.ErrorContains(t, err, "but the Count field is 3")
 	require.Equal(t, 1, stats.Samples)
-	require.Equal(t, 0, stats.Histograms)
+	require.Equal(t, 1, stats.Histograms)
 
-	got := e.consumeSeries(t, 1)
-	require.Equal(t, "good", got[0].Labels.Get("__name__"))
+	got := e.consumeSeries(t, 2)
+	byName := map[string]store.Series{}
+	for _, s := range got {
+		byName[s.Labels.Get("__name__")] = s
+	}
+	require.Len(t, byName["good"].Samples, 1)
+	require.Len(t, byName["rpc_seconds"].Histograms, 1)
+	require.Equal(t, uint64(3), byName["rpc_seconds"].Histograms[0].H.Count)
 }
 
 func TestRemoteWriteV2Headers(t *testing.T) {

@@ -131,7 +131,7 @@ func (b *batch) decode(msg []byte) error {
 			return err
 		}
 		for _, s := range b.series[n:] {
-			b.rows += len(s.Samples)
+			b.rows += len(s.Samples) + len(s.Histograms)
 		}
 	case wire.KindLogs:
 		n := len(b.logs)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/snappy"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/prompb"
@@ -30,6 +31,32 @@ func TestDecodeV1(t *testing.T) {
 	require.Equal(t, `{__name__="demo_metric", job="x"}`, got[0].Labels.String())
 	require.Equal(t, store.Sample{T: 1000, V: 42}, got[0].Samples[0])
 	require.True(t, got[0].Samples[1].IsStale())
+}
+
+func TestDecodeV1Histograms(t *testing.T) {
+	h := &histogram.Histogram{
+		CounterResetHint: histogram.GaugeType, Schema: 2, ZeroThreshold: 1e-9, ZeroCount: 1, Count: 6, Sum: -1.5,
+		PositiveSpans: []histogram.Span{{Offset: 1, Length: 2}}, PositiveBuckets: []int64{2, 1},
+		NegativeSpans: []histogram.Span{{Offset: -1, Length: 1}}, NegativeBuckets: []int64{0},
+	}
+	fh := &histogram.FloatHistogram{Schema: histogram.CustomBucketsSchema, Count: 4, Sum: 2,
+		PositiveSpans: []histogram.Span{{Length: 2}}, PositiveBuckets: []float64{1, 3}, CustomValues: []float64{0.5}}
+	req := prompb.WriteRequest{Timeseries: []prompb.TimeSeries{{
+		Labels:     []prompb.Label{{Name: "__name__", Value: "rpc_seconds"}},
+		Samples:    []prompb.Sample{{Timestamp: 500, Value: 1}},
+		Histograms: []prompb.Histogram{prompb.FromIntHistogram(1000, h), prompb.FromFloatHistogram(2000, fh)},
+	}}}
+	raw, err := req.Marshal()
+	require.NoError(t, err)
+	got, err := DecodeV1(snappy.Encode(nil, raw), "t1", 1<<20)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.Equal(t, []store.Sample{{T: 500, V: 1}}, got[0].Samples)
+	require.Len(t, got[0].Histograms, 2)
+	require.Equal(t, int64(1000), got[0].Histograms[0].T)
+	require.True(t, h.Equals(got[0].Histograms[0].H), "got %v", got[0].Histograms[0].H)
+	require.Equal(t, int64(2000), got[0].Histograms[1].T)
+	require.True(t, fh.Equals(got[0].Histograms[1].FH), "got %v", got[0].Histograms[1].FH)
 }
 
 func TestDecodeV1Errors(t *testing.T) {
@@ -107,6 +134,10 @@ func FuzzDecodeMatchesPrompb(f *testing.F) {
 		{Labels: []prompb.Label{{Name: "job", Value: "x"}, {Name: "__name__", Value: "m"}}, Samples: []prompb.Sample{{Value: 1.5, Timestamp: 10}, {Value: -2, Timestamp: -5}}},
 		{Labels: []prompb.Label{{Name: "__name__", Value: "empty"}}},
 		{Labels: []prompb.Label{{Name: "__name__", Value: "zero"}}, Samples: []prompb.Sample{{}}},
+		{Labels: []prompb.Label{{Name: "__name__", Value: "h"}}, Histograms: []prompb.Histogram{
+			prompb.FromIntHistogram(7, &histogram.Histogram{Count: 2, Sum: 3, PositiveSpans: []histogram.Span{{Length: 1}}, PositiveBuckets: []int64{2}}),
+			prompb.FromFloatHistogram(8, &histogram.FloatHistogram{Count: 2.5, Sum: 3, ZeroCount: 2.5}),
+		}},
 	}}
 	raw, err := req.Marshal()
 	require.NoError(f, err)
@@ -134,6 +165,16 @@ func FuzzDecodeMatchesPrompb(f *testing.F) {
 			for j, s := range ts.Samples {
 				require.Equal(t, s.Timestamp, got[i].Samples[j].T)
 				require.Equal(t, math.Float64bits(s.Value), math.Float64bits(got[i].Samples[j].V))
+			}
+			require.Len(t, got[i].Histograms, len(ts.Histograms))
+			for j, h := range ts.Histograms {
+				g := got[i].Histograms[j]
+				require.Equal(t, h.Timestamp, g.T)
+				if h.IsFloatHistogram() {
+					require.Equal(t, h.ToFloatHistogram().String(), g.FH.String())
+				} else {
+					require.Equal(t, h.ToIntHistogram().String(), g.H.String())
+				}
 			}
 		}
 	})

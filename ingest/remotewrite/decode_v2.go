@@ -10,15 +10,11 @@ import (
 	"github.com/cairn-dev/cairn/store"
 )
 
-// V2 is a decoded remote write 2.0 request: the float samples Cairn
-// stores, and counts of what it carried that Cairn does not store.
+// V2 is a decoded remote write 2.0 request: the float samples and native
+// histograms Cairn stores, and counts of what it carried that Cairn does
+// not store.
 type V2 struct {
 	Series []store.Series
-
-	// Histograms counts native histogram samples, which Cairn does not
-	// store yet. HistogramSeries names the first series that had some.
-	Histograms      int
-	HistogramSeries string
 
 	// Exemplars counts exemplars, which Cairn does not store.
 	Exemplars int
@@ -58,20 +54,29 @@ func DecodeV2(body []byte, tenant string, maxDecoded int) (*V2, error) {
 			}
 			continue
 		}
-		if len(ts.Histograms) > 0 {
-			out.Histograms += len(ts.Histograms)
-			if out.HistogramSeries == "" {
-				out.HistogramSeries = ls.String()
-			}
-		}
-		if len(ts.Samples) == 0 {
+		if len(ts.Samples) == 0 && len(ts.Histograms) == 0 {
 			continue
 		}
-		samples := make([]store.Sample, len(ts.Samples))
-		for j, s := range ts.Samples {
-			samples[j] = store.Sample{T: s.Timestamp, V: s.Value}
+		var samples []store.Sample
+		if len(ts.Samples) > 0 {
+			samples = make([]store.Sample, len(ts.Samples))
+			for j, s := range ts.Samples {
+				samples[j] = store.Sample{T: s.Timestamp, V: s.Value}
+			}
 		}
-		out.Series = append(out.Series, store.Series{Tenant: tenant, Labels: ls, Samples: samples})
+		var hs []store.HistogramSample
+		if len(ts.Histograms) > 0 {
+			hs = make([]store.HistogramSample, len(ts.Histograms))
+			for j, h := range ts.Histograms {
+				hs[j].T = h.Timestamp
+				if h.IsFloatHistogram() {
+					hs[j].FH = h.ToFloatHistogram()
+				} else {
+					hs[j].H = h.ToIntHistogram()
+				}
+			}
+		}
+		out.Series = append(out.Series, store.Series{Tenant: tenant, Labels: ls, Samples: samples, Histograms: hs})
 	}
 	return out, nil
 }

@@ -44,18 +44,21 @@ func TestDecodeV2(t *testing.T) {
 			want: []string{`{__name__="demo_metric", job="x"} 1000=42 2000=stale`},
 		},
 		{
-			name: "histograms and exemplars are counted, floats kept",
+			name: "histograms kept, exemplars counted",
 			req: writev2.Request{
 				Symbols: []string{"", "__name__", "lat", "trace_id", "abc"},
 				Timeseries: []writev2.TimeSeries{
-					{LabelsRefs: []uint32{1, 2}, Histograms: []writev2.Histogram{{Timestamp: 1}, {Timestamp: 2}}},
+					{LabelsRefs: []uint32{1, 2}, Histograms: []writev2.Histogram{
+						{Timestamp: 1, Count: &writev2.Histogram_CountInt{CountInt: 0}},
+						{Timestamp: 2, Count: &writev2.Histogram_CountFloat{CountFloat: 0}},
+					}},
 					{
 						LabelsRefs: []uint32{1, 2}, Samples: []writev2.Sample{{Timestamp: 3, Value: 1}},
 						Exemplars: []writev2.Exemplar{{LabelsRefs: []uint32{3, 4}, Value: 1, Timestamp: 3}},
 					},
 				},
 			},
-			want: []string{`{__name__="lat"} 3=1`},
+			want: []string{`{__name__="lat"} 1=h(int) 2=h(float)`, `{__name__="lat"} 3=1`},
 			hist: 2,
 			ex:   1,
 		},
@@ -83,7 +86,11 @@ func TestDecodeV2(t *testing.T) {
 				rendered = append(rendered, render(s))
 			}
 			require.Equal(t, tc.want, rendered)
-			require.Equal(t, tc.hist, got.Histograms)
+			hist := 0
+			for _, s := range got.Series {
+				hist += len(s.Histograms)
+			}
+			require.Equal(t, tc.hist, hist)
 			require.Equal(t, tc.ex, got.Exemplars)
 			require.Equal(t, tc.bad, got.Invalid)
 			if tc.err != "" {
@@ -101,6 +108,13 @@ func render(s store.Series) string {
 			v = strconv.FormatFloat(smp.V, 'g', -1, 64)
 		}
 		out += " " + strconv.FormatInt(smp.T, 10) + "=" + v
+	}
+	for _, h := range s.Histograms {
+		kind := "int"
+		if h.FH != nil {
+			kind = "float"
+		}
+		out += " " + strconv.FormatInt(h.T, 10) + "=h(" + kind + ")"
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/prompb"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/cairn-dev/cairn/store"
@@ -17,6 +18,7 @@ const (
 	fieldTimeseries = 1 // WriteRequest.timeseries
 	fieldLabels     = 1 // TimeSeries.labels
 	fieldSamples    = 2 // TimeSeries.samples
+	fieldHistograms = 4 // TimeSeries.histograms
 	fieldName       = 1 // Label.name
 	fieldValue      = 2 // Label.value
 	fieldSampleVal  = 1 // Sample.value
@@ -32,8 +34,9 @@ var (
 )
 
 // decodeWriteRequest decodes a prometheus.WriteRequest straight into
-// series, skipping fields Cairn does not store (exemplars, histograms,
-// metadata).
+// series, skipping fields Cairn does not store (exemplars, metadata).
+// Native histograms, rare next to float samples, go through prompb's
+// own decoder.
 //
 // It allocates little: label names and values are strings that point
 // into raw rather than copies, and the samples of all series share one
@@ -50,21 +53,25 @@ func decodeWriteRequest(raw []byte, tenant string) ([]store.Series, error) {
 			return nil
 		}
 		start := len(samples)
-		var err error
-		samples, err = decodeTimeSeries(v, &b, samples)
+		var (
+			err error
+			hs  []store.HistogramSample
+		)
+		samples, hs, err = decodeTimeSeries(v, &b, samples)
 		if err != nil {
 			return fmt.Errorf("timeseries[%d]: %w", len(out), err)
 		}
 		b.Sort()
-		out = append(out, store.Series{Tenant: tenant, Labels: b.Labels(), Samples: samples[start:len(samples):len(samples)]})
+		out = append(out, store.Series{Tenant: tenant, Labels: b.Labels(), Samples: samples[start:len(samples):len(samples)], Histograms: hs})
 		return nil
 	})
 	return out, err
 }
 
-// decodeTimeSeries adds the labels of one TimeSeries to b (after a reset)
-// and appends its samples to samples.
-func decodeTimeSeries(ts []byte, b *labels.ScratchBuilder, samples []store.Sample) ([]store.Sample, error) {
+// decodeTimeSeries adds the labels of one TimeSeries to b (after a reset),
+// appends its samples to samples and returns its native histograms.
+func decodeTimeSeries(ts []byte, b *labels.ScratchBuilder, samples []store.Sample) ([]store.Sample, []store.HistogramSample, error) {
+	var hs []store.HistogramSample
 	b.Reset()
 	err := eachField(ts, func(num protowire.Number, typ protowire.Type, v []byte) error {
 		switch {
@@ -80,10 +87,22 @@ func decodeTimeSeries(ts []byte, b *labels.ScratchBuilder, samples []store.Sampl
 				return err
 			}
 			samples = append(samples, s)
+		case num == fieldHistograms && typ == protowire.BytesType:
+			var h prompb.Histogram
+			if err := h.Unmarshal(v); err != nil {
+				return fmt.Errorf("histograms[%d]: %w", len(hs), err)
+			}
+			s := store.HistogramSample{T: h.Timestamp}
+			if h.IsFloatHistogram() {
+				s.FH = h.ToFloatHistogram()
+			} else {
+				s.H = h.ToIntHistogram()
+			}
+			hs = append(hs, s)
 		}
 		return nil
 	})
-	return samples, err
+	return samples, hs, err
 }
 
 func decodeLabel(v []byte) (name, value string, err error) {

@@ -1,0 +1,79 @@
+package ingest
+
+import (
+	"math"
+	"time"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+// filterHistograms drops the native histograms of s that are too old or
+// too far ahead, as filterSamples does samples, and those that are not
+// valid histograms (bucket counts that do not add up to the count, spans
+// that do not match the buckets, a schema out of range): Prometheus' own
+// rules (histogram.Validate). It returns the first rejection.
+func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
+	if len(s.Histograms) == 0 {
+		return nil
+	}
+	var first *rejection
+	note := func(r *rejection) {
+		if first == nil {
+			first = r
+		}
+	}
+	minT, maxT := int64(math.MinInt64), now.Add(l.MaxFutureSkew).UnixMilli()
+	if l.MaxSampleAge > 0 {
+		minT = now.Add(-l.MaxSampleAge).UnixMilli()
+	}
+	kept := s.Histograms[:0]
+	for _, h := range s.Histograms {
+		at := time.UnixMilli(h.T).UTC().Format(time.RFC3339)
+		switch {
+		case h.T < minT:
+			note(reject("sample_too_old", "histogram of series %s at %s is older than %s (-ingest.max-sample-age)", abbreviate(s.Labels), at, l.MaxSampleAge))
+		case h.T > maxT:
+			note(reject("sample_too_new", "histogram of series %s at %s is more than %s in the future (-ingest.max-future-skew)", abbreviate(s.Labels), at, l.MaxFutureSkew))
+		case (h.H == nil) == (h.FH == nil):
+			note(reject("invalid_histogram", "histogram of series %s at %s has neither integer nor float counts", abbreviate(s.Labels), at))
+		default:
+			var err error
+			if h.H != nil {
+				err = h.H.Validate()
+			} else {
+				err = h.FH.Validate()
+			}
+			if err != nil {
+				note(reject("invalid_histogram", "histogram of series %s at %s: %v", abbreviate(s.Labels), at, err))
+				continue
+			}
+			kept = append(kept, h)
+		}
+	}
+	s.Histograms = kept
+	return first
+}
+
+// histogramBytes estimates what the histograms of s take in a metrics
+// message.
+func histogramBytes(s *store.Series) int {
+	n := 0
+	for _, h := range s.Histograms {
+		n += 64
+		if h.H != nil {
+			n += 10 * (len(h.H.PositiveBuckets) + len(h.H.NegativeBuckets) + len(h.H.CustomValues))
+		} else if h.FH != nil {
+			n += 10 * (len(h.FH.PositiveBuckets) + len(h.FH.NegativeBuckets) + len(h.FH.CustomValues))
+		}
+	}
+	return n
+}
+
+// written counts the float samples and native histograms of series.
+func written(series []store.Series) (samples, histograms int) {
+	for i := range series {
+		samples += len(series[i].Samples)
+		histograms += len(series[i].Histograms)
+	}
+	return samples, histograms
+}
