@@ -256,6 +256,16 @@
 // columns (the driver's columnar append), so a batch costs three inserts
 // at most and, once every active series has been seen today, one.
 //
+// Native histograms (Series.Histograms) go first, the same way, through
+// their own inserts (histograms_write.go): series and series_labels rows
+// for the days the series has histograms on, then histogram_series rows
+// (remembered in the same cache), then the histograms, with tokens
+// suffixed "/histograms" so they never collide with the float inserts'.
+// The writer sets each histogram's counter reset hint to the one
+// Prometheus' TSDB would read it with when an earlier sample of its
+// series is in the batch; the reader does the same within the range it
+// reads (DeriveCounterResetHints).
+//
 // The memory of written (tenant, fingerprint, day) triples is a bounded
 // two-generation cache (-clickhouse.series-cache-size). A miss, after a
 // restart or with several writers, writes the rows again; the duplicates
@@ -491,7 +501,7 @@
 // # Migrations
 //
 // Migrations are numbered 1 (metrics), 2 (logs), 3 (builds), 4 (alerts),
-// 5 (rollups), … and append-only; each is a list of
+// 5 (rollups), 6 (histograms), … and append-only; each is a list of
 // idempotent statements (IF NOT EXISTS), so a crash between applying one
 // and recording it in schema_migrations is repaired by running Migrate
 // again. A database that records a higher number than this binary knows
