@@ -14,13 +14,14 @@
 //	    Content-Type application/x-protobuf[;proto=prometheus.WriteRequest]
 //	    is 1.0; ;proto=io.prometheus.write.v2.Request is 2.0, answered with
 //	    X-Prometheus-Remote-Write-{Samples,Histograms,Exemplars}-Written.
-//	    Other types get 415. Native histograms (2.0) are not stored yet:
-//	    they make the request a partial write; exemplars are dropped.
+//	    Other types get 415. Native histograms (1.0 and 2.0) are stored,
+//	    once valid by Prometheus' rules (histogram.Validate); an invalid
+//	    one makes the request a partial write. Exemplars are dropped.
 //	POST /v1/metrics  OTLP/HTTP, protobuf or JSON, gzip or not; mapped to
 //	    Prometheus series as Prometheus' own OTLP receiver maps them (see
 //	    package otlp). 200 with an ExportMetricsServiceResponse in the
 //	    request's encoding; partial_success counts the data points not
-//	    stored (delta temporality, exponential histograms, limits) and
+//	    stored (delta temporality, invalid histograms, limits) and
 //	    names the first reason; errors are google.rpc.Status bodies.
 //	POST /write (InfluxDB 1.x: db, precision), /api/v2/write (2.x: org,
 //	    bucket, precision)  line protocol, gzip or not; a series per field,

@@ -126,10 +126,10 @@ func (c *converter) metric(m pmetric.Metric) {
 	case pmetric.MetricTypeSummary:
 		c.summaries(m, m.Summary().DataPoints())
 	case pmetric.MetricTypeExponentialHistogram:
-		n := m.ExponentialHistogram().DataPoints().Len()
-		c.res.Points += n
-		c.drop("exponential_histogram", n, "metric %q is an exponential histogram, which Cairn does not store yet: %d data points rejected; use explicit bucket histograms",
-			truncate(m.Name()), n)
+		h := m.ExponentialHistogram()
+		if c.cumulative(m, h.AggregationTemporality(), h.DataPoints().Len()) {
+			c.exponentialHistograms(m, h.DataPoints())
+		}
 	}
 }
 

@@ -39,9 +39,24 @@ func renderSeries(res *Result) []string {
 		for _, smp := range s.Samples {
 			lines = append(lines, fmt.Sprintf("%s %d %s", s.Labels, smp.T, formatValue(smp.V)))
 		}
+		for _, h := range s.Histograms {
+			lines = append(lines, fmt.Sprintf("%s %d %s", s.Labels, h.T, formatHistogram(h.H, h.FH)))
+		}
 	}
 	slices.Sort(lines)
 	return lines
+}
+
+// formatHistogram prints a native histogram, as floats so that integer
+// and float histograms of the same counts print the same.
+func formatHistogram(h *histogram.Histogram, fh *histogram.FloatHistogram) string {
+	if h != nil {
+		fh = h.ToFloat(nil)
+	}
+	if value.IsStaleNaN(fh.Sum) {
+		return "stale histogram"
+	}
+	return fh.String()
 }
 
 func formatValue(v float64) string {
@@ -62,8 +77,8 @@ func render(res *Result) string {
 
 // TestConvertGolden converts an OTLP/JSON request in the shape the
 // OpenTelemetry SDKs and Collector send (every metric type, resource
-// attributes, a stale point, delta and exponential points Cairn does not
-// store) and compares with testdata/metrics.golden. The same request in
+// attributes, a stale point, an exponential histogram, delta points Cairn
+// does not store) and compares with testdata/metrics.golden. The same request in
 // protobuf converts the same.
 func TestConvertGolden(t *testing.T) {
 	md := readMetrics(t, "testdata/metrics.json")
@@ -90,9 +105,8 @@ func TestConvertGolden(t *testing.T) {
 
 // TestConvertMatchesPrometheus runs Prometheus' own OTLP translator (the
 // one its /api/v1/otlp/v1/metrics endpoint uses, default settings) on the
-// same requests and requires the same float samples. Prometheus turns
-// exponential histograms into native histograms, which Cairn rejects;
-// those are left out of the comparison.
+// same requests and requires the same float samples and native
+// histograms (from exponential histograms).
 func TestConvertMatchesPrometheus(t *testing.T) {
 	for name, md := range map[string]pmetric.Metrics{
 		"golden":     readMetrics(t, "testdata/metrics.json"),
@@ -118,6 +132,8 @@ type recorder struct{ lines []string }
 func (r *recorder) Append(_ storage.SeriesRef, ls labels.Labels, _, t int64, v float64, h *histogram.Histogram, fh *histogram.FloatHistogram, _ storage.AOptions) (storage.SeriesRef, error) {
 	if h == nil && fh == nil {
 		r.lines = append(r.lines, fmt.Sprintf("%s %d %s", ls, t, formatValue(v)))
+	} else {
+		r.lines = append(r.lines, fmt.Sprintf("%s %d %s", ls, t, formatHistogram(h, fh)))
 	}
 	return 1, nil
 }
@@ -260,7 +276,7 @@ func FuzzDecode(f *testing.F) {
 		res := Convert(md, "t")
 		require.Len(t, res.Origin, len(res.Series))
 		for i, s := range res.Series {
-			require.Len(t, s.Samples, 1)
+			require.Equal(t, 1, len(s.Samples)+len(s.Histograms))
 			require.NotEmpty(t, s.Labels.Get(labels.MetricName))
 			require.Less(t, res.Origin[i], res.Points)
 		}

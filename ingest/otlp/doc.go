@@ -18,12 +18,16 @@
 //   - Types: a gauge is a gauge; a cumulative monotonic sum is a counter,
 //     a cumulative non-monotonic sum a gauge; an explicit-bucket histogram
 //     is a classic histogram (_bucket{le} cumulative, le="+Inf", _sum,
-//     _count); a summary is its quantile series, _sum and _count. Points
-//     flagged "no recorded value" become stale markers.
+//     _count); a summary is its quantile series, _sum and _count; an
+//     exponential histogram is a native histogram of the metric's name
+//     (scale as schema, merged down to schema 8 above it; OTLP bucket
+//     index i as Prometheus' i+1; a zero bucket 1e-128 wide, as
+//     Prometheus'). Points flagged "no recorded value" become stale
+//     markers.
 //   - Not converted, counted by reason in Result.Dropped: delta (and
 //     unspecified) temporality, which Prometheus rejects by default too;
-//     exponential histograms, which would need native histograms; points
-//     without a timestamp; metric names or attribute keys with nothing
+//     exponential histograms of a scale below -4; points without a
+//     timestamp; metric names or attribute keys with nothing
 //     usable left once sanitized.
 //   - Resources: service.name, prefixed with "service.namespace/" when
 //     set, becomes job; service.instance.id becomes instance. The other
