@@ -59,6 +59,13 @@ func EncodeV1(series []store.Series) ([]byte, error) {
 		for _, smp := range s.Samples {
 			ts.Samples = append(ts.Samples, prompb.Sample{Timestamp: smp.T, Value: smp.V})
 		}
+		for _, h := range s.Histograms {
+			if h.H != nil {
+				ts.Histograms = append(ts.Histograms, prompb.FromIntHistogram(h.T, h.H))
+			} else if h.FH != nil {
+				ts.Histograms = append(ts.Histograms, prompb.FromFloatHistogram(h.T, h.FH))
+			}
+		}
 	}
 	raw, err := req.Marshal()
 	if err != nil {

@@ -92,6 +92,13 @@ func EncodeV2(series []store.Series) ([]byte, error) {
 		for _, smp := range s.Samples {
 			ts.Samples = append(ts.Samples, writev2.Sample{Timestamp: smp.T, Value: smp.V})
 		}
+		for _, h := range s.Histograms {
+			if h.H != nil {
+				ts.Histograms = append(ts.Histograms, writev2.FromIntHistogram(0, h.T, h.H))
+			} else if h.FH != nil {
+				ts.Histograms = append(ts.Histograms, writev2.FromFloatHistogram(0, h.T, h.FH))
+			}
+		}
 	}
 	req.Symbols = symbols.Symbols()
 	return encodeV2Request(&req)
