@@ -252,6 +252,9 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 	// The fingerprint picks the shard and travels in the message, so the
 	// writer does not hash the labels again.
 	shards := make([][]store.Series, parts)
+	for i := range shards {
+		shards[i] = make([]store.Series, 0, len(series)/parts+len(series)/8+1) // a little above even
+	}
 	for _, s := range series {
 		s.Fingerprint = store.Fingerprint(s.Labels)
 		shard := s.Fingerprint % uint64(parts)
