@@ -47,7 +47,10 @@ func TestIngestSideBySide(t *testing.T) {
 	hosts := envInt("CAIRN_BENCH_HOSTS", 100)
 	rounds := envInt("CAIRN_BENCH_ROUNDS", 400)
 	senders := envInt("CAIRN_BENCH_SENDERS", 4)
-	warmRounds := envInt("CAIRN_BENCH_WARMUP", 100)
+	warmRounds := 100
+	if v, err := strconv.Atoi(os.Getenv("CAIRN_BENCH_WARMUP")); err == nil && v >= 0 {
+		warmRounds = v // 0: no warm-up
+	}
 	warm, load := newNodeLoad(hosts, warmRounds+rounds, 1000).split(warmRounds)
 	t.Logf("load: %d series (%d hosts), %d rounds at 15s, %d samples in %d requests of ≤1000 series, %d senders, after %d warm-up rounds (%d samples)",
 		load.series, hosts, rounds, load.samples, len(load.bodies), senders, warmRounds, warm.samples)
