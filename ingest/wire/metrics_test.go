@@ -191,11 +191,17 @@ func TestDecodeMetricsErrors(t *testing.T) {
 func FuzzDecodeMetrics(f *testing.F) {
 	f.Add(AppendMetrics(nil, "t", []store.Series{{Labels: labels.FromStrings("__name__", "m", "a", "b"), Samples: []store.Sample{{T: 1, V: 1}, {T: 2, V: 3}}}}))
 	f.Add([]byte{'C', 1, 1})
+	f.Add(appendMetricsV1(nil, "t", []store.Series{{Labels: labels.FromStrings("__name__", "m", "a", "b"), Samples: []store.Sample{{T: 1, V: 1}}}}))
+	f.Add(AppendMetrics(nil, "t", []store.Series{{Labels: labels.FromStrings("__name__", "m", "long", strings.Repeat("v", 300))}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		series, err := DecodeMetrics(nil, b)
 		if err != nil {
 			require.ErrorIs(t, err, ErrCorrupt)
 			return
+		}
+		// Decoded labels, views into b, are whole label sets.
+		for _, s := range series {
+			s.Labels.Range(func(l labels.Label) { require.Equal(t, l.Value, s.Labels.Get(l.Name)) })
 		}
 		// What decodes must encode back to the same bytes, unless the
 		// message held unsorted labels (decoding sorts them).
