@@ -130,7 +130,12 @@
 // with the reason and never blocks its partition. While the store is down
 // the writer retries with backoff and Kafka keeps the data; on shutdown it
 // drains what is left and commits. A batch written twice (a crash between
-// insert and commit) is harmless: the store deduplicates on read.
+// insert and commit) is harmless: the store deduplicates on read. Its
+// self-metrics: cairn_writer_rows_total, cairn_writer_messages_total,
+// cairn_writer_dead_letters_total, cairn_writer_retries_total{op},
+// cairn_writer_flush_duration_seconds and, per partition it has read,
+// cairn_writer_consumer_lag_messages{topic, partition}: messages the
+// partition held beyond the writer's last commit, as of its last fetch.
 //
 // A Bridge brings in telemetry that OpenTelemetry Collectors already put
 // on Kafka: it reads the topics their Kafka exporter writes
