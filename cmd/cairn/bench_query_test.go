@@ -23,7 +23,10 @@ import (
 // docs/benchmarks.md) and prints a table.
 //
 //	CAIRN_BENCH_QUERY_HOSTS   hosts of 104 series each (default 96 → 9,984 series)
-//	CAIRN_BENCH_QUERY_HOURS   hours of history at 15 s (default 24)
+//	CAIRN_BENCH_QUERY_HOURS   longest query range, in hours (default 24); the
+//	                          data spans two hours more, at 15 s, so that the
+//	                          refreshed runs, which move the range back a step
+//	                          at a time, still find data in their new step
 //	CAIRN_BENCH_QUERY_REPS    timed runs per query, range and target (default 20)
 //	CAIRN_BENCH_QUERY_BUDGET  seconds after which a cell stops early, once it has 3 runs (default 30)
 func TestQueryLatencySideBySide(t *testing.T) {
@@ -35,7 +38,7 @@ func TestQueryLatencySideBySide(t *testing.T) {
 	reps := envInt("CAIRN_BENCH_QUERY_REPS", 20)
 	budget := time.Duration(envInt("CAIRN_BENCH_QUERY_BUDGET", 30)) * time.Second
 	senders := 8
-	rounds := hours * 240 // the last sample is (rounds-1)×15 s after the first
+	rounds := (hours + 2) * 240 // the last sample is (rounds-1)×15 s after the first
 
 	genStart := time.Now()
 	load := newNodeLoad(hosts, rounds, 1000)
