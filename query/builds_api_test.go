@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,7 +52,7 @@ func (m *memBuilds) ReadBuilds(_ context.Context, q store.BuildQuery) ([]store.B
 			out = append(out, e)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b store.BuildEvent) int { return cmpInt64(b.StartedAt, a.StartedAt) })
+	slices.SortStableFunc(out, func(a, b store.BuildEvent) int { return cmp.Compare(b.StartedAt, a.StartedAt) })
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
 	}

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -136,7 +137,7 @@ func deploys(runs []store.BuildEvent) []store.BuildEvent {
 			out = append(out, r)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b store.BuildEvent) int { return cmpInt64(a.FinishedAt, b.FinishedAt) })
+	slices.SortStableFunc(out, func(a, b store.BuildEvent) int { return cmp.Compare(a.FinishedAt, b.FinishedAt) })
 	return out
 }
 
@@ -305,7 +306,7 @@ func timeToRestore(alerts []store.AlertState, all []store.BuildEvent, from, to i
 // incidents that fired in [from, to].
 func alertRestores(alerts []store.AlertState, from, to int64) []float64 {
 	sorted := slices.Clone(alerts)
-	slices.SortStableFunc(sorted, func(a, b store.AlertState) int { return cmpInt64(a.T, b.T) })
+	slices.SortStableFunc(sorted, func(a, b store.AlertState) int { return cmp.Compare(a.T, b.T) })
 	open := map[uint64]int64{}
 	var out []float64
 	for _, a := range sorted {
@@ -350,16 +351,6 @@ func median(v []float64) float64 {
 		return s[n/2]
 	}
 	return (s[n/2-1] + s[n/2]) / 2
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // formatTime formats ms as RFC 3339 in UTC, with milliseconds when there

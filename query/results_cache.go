@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"errors"
@@ -322,23 +323,13 @@ func sliceMatrix(m promql.Matrix, lo, hi int64) promql.Matrix {
 }
 
 func searchF(ps []promql.FPoint, t int64) int {
-	i, _ := slices.BinarySearchFunc(ps, t, func(p promql.FPoint, t int64) int { return cmpInt(p.T, t) })
+	i, _ := slices.BinarySearchFunc(ps, t, func(p promql.FPoint, t int64) int { return cmp.Compare(p.T, t) })
 	return i
 }
 
 func searchH(ps []promql.HPoint, t int64) int {
-	i, _ := slices.BinarySearchFunc(ps, t, func(p promql.HPoint, t int64) int { return cmpInt(p.T, t) })
+	i, _ := slices.BinarySearchFunc(ps, t, func(p promql.HPoint, t int64) int { return cmp.Compare(p.T, t) })
 	return i
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // mergeMatrices joins matrices over consecutive, disjoint time ranges,
