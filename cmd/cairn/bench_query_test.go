@@ -46,7 +46,7 @@ func TestQueryLatencySideBySide(t *testing.T) {
 	// end is that, to within the second it truncates.
 	end := genStart.Add(-61 * 15 * time.Second).Truncate(time.Second)
 	t.Logf("load: %d series (%d hosts) × %d h at 15s = %d samples in %d requests, encoded in %.1fs",
-		load.series, hosts, hours, load.samples, len(load.bodies), time.Since(genStart).Seconds())
+		load.series, hosts, hours+2, load.samples, len(load.bodies), time.Since(genStart).Seconds())
 
 	// Cairn, through its remote-write endpoint.
 	chPort, chHTTP := freePort(t), freePort(t)
