@@ -165,9 +165,6 @@ func (c *Client) readSamples(ctx context.Context, tenant string, fps []uint64, m
 			}
 			lastFP, last, haveLast = fp, out[fp], true
 		}
-		if len(last) == 2 && cap(last) < 64 {
-			last = presize(last, mint, maxt)
-		}
 		last = append(last, Sample{T: t, V: decodeValue(v, flags)})
 	}
 	if haveLast {
@@ -180,24 +177,6 @@ func (c *Client) readSamples(ctx context.Context, tenant string, fps []uint64, m
 		out[fp] = sortSamples(ss)
 	}
 	return nil
-}
-
-// maxPresize bounds the samples presize allocates room for at once.
-const maxPresize = 1 << 16
-
-// presize returns ss, two samples of a series, in a slice with room for
-// the samples that [mint, maxt] holds at their spacing: growing a slice
-// by doubling cleared and copied each sample about twice over.
-func presize(ss []Sample, mint, maxt int64) []Sample {
-	step := ss[1].T - ss[0].T
-	if step <= 0 {
-		return ss
-	}
-	n := min((maxt-mint)/step+2, maxPresize)
-	if n <= int64(cap(ss)) {
-		return ss
-	}
-	return append(make([]Sample, 0, n), ss...)
 }
 
 // sortSamples sorts ss by time and keeps one sample per timestamp. A
