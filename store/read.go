@@ -136,6 +136,9 @@ func (c *Client) ReadSamples(ctx context.Context, tenant string, fps []uint64, m
 			return nil, err
 		}
 	}
+	for fp, ss := range out {
+		out[fp] = sortSamples(ss)
+	}
 	return out, nil
 }
 
@@ -172,9 +175,6 @@ func (c *Client) readSamples(ctx context.Context, tenant string, fps []uint64, m
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read samples of %d series: %w", len(fps), err)
-	}
-	for fp, ss := range out {
-		out[fp] = sortSamples(ss)
 	}
 	return nil
 }
