@@ -59,7 +59,7 @@ func (a *API) rangeQuery(r *http.Request, tenant string) result {
 		return fail(err)
 	}
 	s := a.scope(tenant)
-	if a.cache != nil && !bypassCache(r) {
+	if a.cache != nil && step >= time.Millisecond && !bypassCache(r) {
 		if expr, err := a.parser.ParseExpr(r.FormValue("query")); err == nil && cacheable(expr) {
 			return a.cachedRange(ctx, s, opts, expr, start, end, step, limit, timeout)
 		}

@@ -194,7 +194,8 @@ func extentSize(m promql.Matrix) int {
 	for _, s := range m {
 		n += 64 + int(s.Metric.ByteSize()) + 16*len(s.Floats)
 		for _, h := range s.Histograms {
-			n += 128 + 16*(len(h.H.PositiveBuckets)+len(h.H.NegativeBuckets))
+			n += 128 + 8*(len(h.H.PositiveSpans)+len(h.H.NegativeSpans)) +
+				8*(len(h.H.PositiveBuckets)+len(h.H.NegativeBuckets)+len(h.H.CustomValues))
 		}
 	}
 	return n
@@ -258,7 +259,7 @@ func (c *resultsCache) rangeResult(key string, start, end, step int64, now time.
 		if err != nil {
 			return nil, nil, err
 		}
-		c.store(key, start, end, step, m, annos, now)
+		c.store(key, start, end, step, m, annos, now, now)
 		return m, annos, nil
 	}
 	var (
@@ -286,17 +287,20 @@ func (c *resultsCache) rangeResult(key string, start, end, step int64, now time.
 		c.partial.Inc()
 	}
 	m := mergeMatrices(parts...)
-	if start < e.start || end > e.end {
-		// The result covers [start, end] and the extent beyond it.
+	if (start < e.start || end > e.end) && e.size+extentSize(m) <= c.cfg.MaxBytes/4 {
+		// The result covers [start, end] and the extent beyond it. The
+		// extent keeps its age: what it held is served for TTL from when
+		// it was first evaluated, however often it is extended.
 		lo, hi := min(start, e.start), max(end, e.end)
-		c.store(key, lo, hi, step, mergeMatrices(sliceMatrix(e.matrix, lo, start-1), m, sliceMatrix(e.matrix, end+1, hi)), annos, now)
+		merged := mergeMatrices(sliceMatrix(e.matrix, lo, start-1), m, sliceMatrix(e.matrix, end+1, hi))
+		c.store(key, lo, hi, step, merged, annos, now, e.stored)
 	}
 	return m, annos, nil
 }
 
-// store keeps the evaluation times of m in [start, end] that are old
-// enough, as key's extent.
-func (c *resultsCache) store(key string, start, end, step int64, m promql.Matrix, annos annotations.Annotations, now time.Time) {
+// store keeps a copy of the evaluation times of m in [start, end] that
+// are old enough, and of annos, as key's extent, evaluated at stored.
+func (c *resultsCache) store(key string, start, end, step int64, m promql.Matrix, annos annotations.Annotations, now, stored time.Time) {
 	newest := now.Add(-c.cfg.MaxFreshness).UnixMilli()
 	if end > newest {
 		end = start + (newest-start)/step*step // the last evaluation time not newer
@@ -304,7 +308,11 @@ func (c *resultsCache) store(key string, start, end, step int64, m promql.Matrix
 	if end < start || newest < start {
 		return
 	}
-	c.put(&extent{key: key, start: start, end: end, matrix: sliceMatrix(m, start, end), annos: annos, stored: now})
+	kept := sliceMatrix(m, start, end)
+	if extentSize(kept) > c.cfg.MaxBytes/4 {
+		return
+	}
+	c.put(&extent{key: key, start: start, end: end, matrix: mergeMatrices(kept), annos: annotations.New().Merge(annos), stored: stored})
 }
 
 // sliceMatrix returns the points of m in [lo, hi], sharing m's memory;

@@ -94,6 +94,11 @@ func TestResultsCacheEvaluatesOnlyMissingTimes(t *testing.T) {
 			{lo: 990, hi: 1000, freshen: time.Second, evals: [][2]int64{{990, 1000}}},
 			{lo: 990, hi: 1000, freshen: time.Second, evals: [][2]int64{{990, 1000}}},
 		}},
+		{"extending an extent keeps its age", []request{
+			{lo: 0, hi: 100, evals: [][2]int64{{0, 100}}},
+			{lo: 0, hi: 110, at: now.Add(30 * time.Minute), evals: [][2]int64{{110, 110}}},
+			{lo: 0, hi: 110, at: now.Add(61 * time.Minute), evals: [][2]int64{{0, 110}}},
+		}},
 		{"expired extents are evaluated again", []request{
 			{lo: 0, hi: 100, evals: [][2]int64{{0, 100}}},
 			{lo: 0, hi: 100, at: now.Add(59 * time.Minute)},
@@ -292,4 +297,36 @@ func TestResultsCacheBypass(t *testing.T) {
 		require.Equal(t, http.StatusOK, code, string(body))
 	}
 	require.Equal(t, []uint64{1, 1}, []uint64{count("miss"), count("hit")})
+}
+
+// TestResultsCacheKeepsWarningsApart: a warning added to one answer (the
+// limit's truncation) never reaches the cached extent or other answers.
+func TestResultsCacheKeepsWarningsApart(t *testing.T) {
+	ta := newTestAPI(t, cacheFixture(), func(c *Config) { c.ResultsCache.MaxFreshness = 0 })
+	query := func(end time.Duration, limit string) []string {
+		params := url.Values{"query": {`requests_total`}, "start": {sec(0)}, "end": {sec(end)}, "step": {"60"}}
+		if limit != "" {
+			params.Set("limit", limit)
+		}
+		code, body := ta.get(t, "/api/v1/query_range", params)
+		require.Equal(t, http.StatusOK, code, string(body))
+		return decode(t, body).Warnings
+	}
+	truncated := []string{"results truncated due to limit"}
+	require.Equal(t, truncated, query(time.Hour, "1"))      // miss
+	require.Empty(t, query(time.Hour, ""))                  // hit
+	require.Equal(t, truncated, query(90*time.Minute, "1")) // partial
+	require.Empty(t, query(90*time.Minute, ""))             // hit
+	require.Empty(t, query(100*time.Minute, ""))            // partial
+}
+
+// TestResultsCacheSubMillisecondStep: a step under a millisecond goes
+// past the cache, whose grid is in milliseconds, to the engine, which
+// answers it as Prometheus does (its interval truncates to 0 ms).
+func TestResultsCacheSubMillisecondStep(t *testing.T) {
+	ta := newTestAPI(t, cacheFixture())
+	code, body := ta.get(t, "/api/v1/query_range", url.Values{"query": {`temp`}, "start": {sec(0)}, "end": {sec(0)}, "step": {"0.0005"}})
+	require.Equal(t, http.StatusUnprocessableEntity, code, string(body))
+	require.Equal(t, "execution", decode(t, body).ErrorType)
+	require.Zero(t, ta.metrics.GetOrCreateCounter(`cairn_query_results_cache_requests_total{result="miss"}`).Get())
 }
