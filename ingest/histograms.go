@@ -17,9 +17,9 @@ func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
 		return nil
 	}
 	var first *rejection
-	note := func(r *rejection) {
+	note := func(r func() *rejection) { // builds only the first message
 		if first == nil {
-			first = r
+			first = r()
 		}
 	}
 	minT, maxT := int64(math.MinInt64), now.Add(l.MaxFutureSkew).UnixMilli()
@@ -28,23 +28,24 @@ func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
 	}
 	kept := s.Histograms[:0]
 	for _, h := range s.Histograms {
-		at := time.UnixMilli(h.T).UTC().Format(time.RFC3339)
 		switch {
 		case h.T < minT:
-			note(reject("sample_too_old", "histogram of series %s at %s is older than %s (-ingest.max-sample-age)", abbreviate(s.Labels), at, l.MaxSampleAge))
+			note(func() *rejection {
+				return reject("sample_too_old", "histogram of series %s at %s is older than %s (-ingest.max-sample-age)", abbreviate(s.Labels), at(h.T), l.MaxSampleAge)
+			})
 		case h.T > maxT:
-			note(reject("sample_too_new", "histogram of series %s at %s is more than %s in the future (-ingest.max-future-skew)", abbreviate(s.Labels), at, l.MaxFutureSkew))
+			note(func() *rejection {
+				return reject("sample_too_new", "histogram of series %s at %s is more than %s in the future (-ingest.max-future-skew)", abbreviate(s.Labels), at(h.T), l.MaxFutureSkew)
+			})
 		case (h.H == nil) == (h.FH == nil):
-			note(reject("invalid_histogram", "histogram of series %s at %s has neither integer nor float counts", abbreviate(s.Labels), at))
+			note(func() *rejection {
+				return reject("invalid_histogram", "histogram of series %s at %s has neither integer nor float counts", abbreviate(s.Labels), at(h.T))
+			})
 		default:
-			var err error
-			if h.H != nil {
-				err = h.H.Validate()
-			} else {
-				err = h.FH.Validate()
-			}
-			if err != nil {
-				note(reject("invalid_histogram", "histogram of series %s at %s: %v", abbreviate(s.Labels), at, err))
+			if err := validHistogram(h); err != nil {
+				note(func() *rejection {
+					return reject("invalid_histogram", "histogram of series %s at %s: %v", abbreviate(s.Labels), at(h.T), err)
+				})
 				continue
 			}
 			kept = append(kept, h)
@@ -53,6 +54,17 @@ func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
 	s.Histograms = kept
 	return first
 }
+
+// validHistogram checks the histogram of h by Prometheus' rules.
+func validHistogram(h store.HistogramSample) error {
+	if h.H != nil {
+		return h.H.Validate()
+	}
+	return h.FH.Validate()
+}
+
+// at formats a sample's timestamp for messages.
+func at(t int64) string { return time.UnixMilli(t).UTC().Format(time.RFC3339) }
 
 // histogramBytes estimates what the histograms of s take in a metrics
 // message.

@@ -31,8 +31,9 @@ func histogramSeries() []store.Series {
 	}
 	// Big enough that its encoding needs a two-byte length.
 	wide := &histogram.Histogram{Schema: 3, Count: 200, Sum: 1, PositiveSpans: []histogram.Span{{Offset: 0, Length: 100}}}
-	for range 100 {
-		wide.PositiveBuckets = append(wide.PositiveBuckets, 2)
+	wide.PositiveBuckets = append(wide.PositiveBuckets, 2) // deltas: every bucket counts 2
+	for range 99 {
+		wide.PositiveBuckets = append(wide.PositiveBuckets, 0)
 	}
 	stale := &histogram.Histogram{Sum: math.Float64frombits(value.StaleNaN)}
 	return []store.Series{
@@ -79,14 +80,21 @@ func TestMetricsHistogramsRoundTrip(t *testing.T) {
 }
 
 func TestMetricsHistogramsCorrupt(t *testing.T) {
+	// A histogram that decodes but is not valid refuses the message.
+	bad := histogramSeries()[:1]
+	bad[0].Histograms = []store.HistogramSample{{T: 1, H: &histogram.Histogram{Count: 3, PositiveSpans: []histogram.Span{{Length: 2}}, PositiveBuckets: []int64{1}}}}
+	_, err := DecodeMetrics(nil, AppendMetrics(nil, "t", bad))
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, "histogram 0")
+
 	good := AppendMetrics(nil, "t", histogramSeries()[:1])
 	for n := range len(good) - 1 {
 		_, err := DecodeMetrics(nil, good[:n])
 		require.ErrorIs(t, err, ErrCorrupt, "truncated to %d bytes", n)
 	}
-	bad := append([]byte(nil), good...)
-	bad[1] = 4
-	_, err := DecodeMetrics(nil, bad)
+	future := append([]byte(nil), good...)
+	future[1] = 4
+	_, err = DecodeMetrics(nil, future)
 	require.ErrorContains(t, err, "unsupported version 4")
 }
 

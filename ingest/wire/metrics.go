@@ -98,6 +98,19 @@ func (d *decoder) histograms() []store.HistogramSample {
 			d.fail("histogram %d: %v", i, err)
 			break
 		}
+		// Receivers store only valid histograms; one that decodes but is
+		// not (spans that do not match its buckets) would trip the query
+		// engine, so the message is refused whole.
+		var err error
+		if h.H != nil {
+			err = h.H.Validate()
+		} else {
+			err = h.FH.Validate()
+		}
+		if err != nil {
+			d.fail("histogram %d: %v", i, err)
+			break
+		}
 		out = append(out, h)
 	}
 	return out
