@@ -30,7 +30,7 @@ var _ TenantLimits = (*tenant.Overrides)(nil)
 type rateLimiter struct {
 	limits  TenantLimits // nil: no limits
 	now     func() time.Time
-	max     int // buckets kept before full ones are dropped
+	max     int // buckets kept before full ones are swept out
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
 }
@@ -56,6 +56,10 @@ func (rl *rateLimiter) bucket(id string, l tenant.Limits, now time.Time) *rate.L
 					delete(rl.buckets, other)
 				}
 			}
+			// Sweep again only once the map has doubled: with many
+			// tenants sending at once, a sweep per new tenant would scan
+			// every bucket under the lock each time.
+			rl.max = max(rl.max, 2*len(rl.buckets))
 		}
 		b = rate.NewLimiter(rate.Limit(l.IngestionRate), l.IngestionBurst)
 		rl.buckets[id] = b

@@ -206,6 +206,13 @@ func TestTenantBucketsDropFull(t *testing.T) {
 	require.Len(t, rl.buckets, 2)
 	require.Contains(t, rl.buckets, "busy")
 	require.Contains(t, rl.buckets, "new")
+
+	// When nothing can be dropped, the next sweep waits until the map
+	// has doubled rather than scanning it for every new tenant.
+	rl.bucket("new", l, now).AllowN(now, 10)
+	rl.bucket("third", l, now).AllowN(now, 10)
+	require.Len(t, rl.buckets, 3)
+	require.Equal(t, 4, rl.max)
 }
 
 type fixedLimits struct{ l tenant.Limits }
