@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"math"
 	"time"
 
 	"github.com/cairn-dev/cairn/store"
@@ -22,10 +21,7 @@ func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
 			first = r()
 		}
 	}
-	minT, maxT := int64(math.MinInt64), now.Add(l.MaxFutureSkew).UnixMilli()
-	if l.MaxSampleAge > 0 {
-		minT = now.Add(-l.MaxSampleAge).UnixMilli()
-	}
+	minT, maxT := l.window(now)
 	kept := s.Histograms[:0]
 	for _, h := range s.Histograms {
 		switch {

@@ -101,14 +101,21 @@ func (l *Limits) checkLabels(what string, ls labels.Labels) *rejection {
 	return bad
 }
 
+// window is the accepted time range of samples at now, in ms, inclusive:
+// -ingest.max-sample-age back (any age when 0), -ingest.max-future-skew ahead.
+func (l *Limits) window(now time.Time) (minT, maxT int64) {
+	minT, maxT = math.MinInt64, now.Add(l.MaxFutureSkew).UnixMilli()
+	if l.MaxSampleAge > 0 {
+		minT = now.Add(-l.MaxSampleAge).UnixMilli()
+	}
+	return minT, maxT
+}
+
 // filterSamples drops samples outside the accepted time window from s in
 // place and reports the first rejection, if any.
 func (l *Limits) filterSamples(s *store.Series, now time.Time) *rejection {
 	var first *rejection
-	minT, maxT := int64(math.MinInt64), now.Add(l.MaxFutureSkew).UnixMilli()
-	if l.MaxSampleAge > 0 {
-		minT = now.Add(-l.MaxSampleAge).UnixMilli()
-	}
+	minT, maxT := l.window(now)
 	kept := s.Samples[:0]
 	for _, smp := range s.Samples {
 		switch {

@@ -132,6 +132,12 @@ func (a *API) run(ctx context.Context, qry promql.Query, limit int, timeout time
 	if err != nil {
 		return fail(err)
 	}
+	return answer(res, limit)
+}
+
+// answer encodes res, its series cut to limit with a warning saying so.
+// It adds that warning to res.Warnings, which must be the caller's own.
+func answer(res *promql.Result, limit int) result {
 	ws := res.Warnings
 	if truncateResult(res, limit) {
 		ws.Add(errors.New("results truncated due to limit"))

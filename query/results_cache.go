@@ -232,15 +232,7 @@ func (a *API) cachedRange(ctx context.Context, s scope, opts promql.QueryOpts, e
 	if err != nil {
 		return fail(err)
 	}
-	res := &promql.Result{Value: m}
-	if truncateResult(res, limit) {
-		ws.Add(errors.New("results truncated due to limit"))
-	}
-	data, err := appendQueryData(make([]byte, 0, 1024), res.Value)
-	if err != nil {
-		return fail(&apiError{errInternal, err})
-	}
-	return result{data: rawJSON(data), warnings: ws}
+	return answer(&promql.Result{Value: m, Warnings: ws}, limit)
 }
 
 // evalFunc evaluates the query over evaluation times [start, end], ms,
