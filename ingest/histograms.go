@@ -38,7 +38,7 @@ func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
 				return reject("invalid_histogram", "histogram of series %s at %s has neither integer nor float counts", abbreviate(s.Labels), at(h.T))
 			})
 		default:
-			if err := validHistogram(h); err != nil {
+			if err := h.Validate(); err != nil {
 				note(func() *rejection {
 					return reject("invalid_histogram", "histogram of series %s at %s: %v", abbreviate(s.Labels), at(h.T), err)
 				})
@@ -49,14 +49,6 @@ func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
 	}
 	s.Histograms = kept
 	return first
-}
-
-// validHistogram checks the histogram of h by Prometheus' rules.
-func validHistogram(h store.HistogramSample) error {
-	if h.H != nil {
-		return h.H.Validate()
-	}
-	return h.FH.Validate()
 }
 
 // at formats a sample's timestamp for messages.

@@ -12,3 +12,13 @@ func AppendHistogram(buf []byte, s HistogramSample) ([]byte, error) {
 func DecodeHistogram(data []byte, s *HistogramSample) error {
 	return decodeHistogram(data, s)
 }
+
+// Validate checks s's histogram by Prometheus' rules (histogram.Validate):
+// bucket counts that add up to the count, spans that match the buckets, a
+// schema in range. s must hold exactly one of H and FH.
+func (s HistogramSample) Validate() error {
+	if s.H != nil {
+		return s.H.Validate()
+	}
+	return s.FH.Validate()
+}

@@ -101,13 +101,7 @@ func (d *decoder) histograms() []store.HistogramSample {
 		// Receivers store only valid histograms; one that decodes but is
 		// not (spans that do not match its buckets) would trip the query
 		// engine, so the message is refused whole.
-		var err error
-		if h.H != nil {
-			err = h.H.Validate()
-		} else {
-			err = h.FH.Validate()
-		}
-		if err != nil {
+		if err := h.Validate(); err != nil {
 			d.fail("histogram %d: %v", i, err)
 			break
 		}
