@@ -124,59 +124,104 @@ func seriesLabels(sb *labels.ScratchBuilder, name string, names, values []string
 // ReadSamples returns the samples of tenant's series fps with timestamps in
 // [mint, maxt] (ms), by fingerprint: one per timestamp however often it
 // was written, sorted by time, stale markers as value.StaleNaN. Series
-// without samples there are absent from the map.
+// without samples there are absent from the map. The slices may share
+// backing arrays, each capped at its own length: appending to one copies
+// it.
 func (c *Client) ReadSamples(ctx context.Context, tenant string, fps []uint64, mint, maxt int64) (map[uint64][]Sample, error) {
-	out := make(map[uint64][]Sample)
 	mint, maxt = max(mint, MinTime), min(maxt, MaxTime)
 	if len(fps) == 0 || mint > maxt {
-		return out, nil
+		return map[uint64][]Sample{}, nil
 	}
+	var a sampleArena
 	for chunk := range slices.Chunk(fps, readChunk) {
-		if err := c.readSamples(ctx, tenant, chunk, mint, maxt, out); err != nil {
+		if err := c.readSamples(ctx, tenant, chunk, mint, maxt, &a); err != nil {
 			return nil, err
 		}
 	}
-	for fp, ss := range out {
-		out[fp] = sortSamples(ss)
-	}
-	return out, nil
+	return a.bySeries(), nil
 }
 
-func (c *Client) readSamples(ctx context.Context, tenant string, fps []uint64, mint, maxt int64, out map[uint64][]Sample) error {
+func (c *Client) readSamples(ctx context.Context, tenant string, fps []uint64, mint, maxt int64, a *sampleArena) error {
 	rows, err := c.conn.Query(ctx, c.samplesSQL(tenant, fps, mint, maxt))
 	if err != nil {
 		return fmt.Errorf("read samples of %d series: %w", len(fps), err)
 	}
 	defer rows.Close()
 	var (
-		fp, lastFP uint64
-		t          int64
-		v          float64
-		flags      uint8
-		last       []Sample // out[lastFP], not yet stored back
-		haveLast   bool
+		fp    uint64
+		t     int64
+		v     float64
+		flags uint8
+		// One destination slice for every row: rows.Scan(&fp, …) would
+		// allocate the variadic slice per row.
+		dest = []any{&fp, &t, &v, &flags}
 	)
 	for rows.Next() {
-		if err := rows.Scan(&fp, &t, &v, &flags); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("read samples: scan: %w", err)
 		}
-		// Rows come part by part, granule by granule: runs of one series
-		// in time order. Only a change of series touches the map.
-		if !haveLast || fp != lastFP {
-			if haveLast {
-				out[lastFP] = last
-			}
-			lastFP, last, haveLast = fp, out[fp], true
-		}
-		last = append(last, Sample{T: t, V: decodeValue(v, flags)})
-	}
-	if haveLast {
-		out[lastFP] = last
+		a.add(fp, Sample{T: t, V: decodeValue(v, flags)})
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read samples of %d series: %w", len(fps), err)
 	}
 	return nil
+}
+
+// sampleArena collects the rows of a read in blocks that never grow, as
+// runs: consecutive rows of one series. ClickHouse sends rows part by
+// part, granule by granule, so a series arrives as one sorted run per
+// part it has rows in. A series read as a single run keeps a slice of a
+// block; only series with several runs, or split across two blocks, are
+// copied. Growing a slice per series instead cost more than decoding the
+// rows (30% of a 31 M-sample read in allocation, clearing and copying).
+type sampleArena struct {
+	block []Sample // the current block; rows go to block[len(block)]
+	runs  []sampleRun
+	open  bool // the last run is still growing
+}
+
+type sampleRun struct {
+	fp    uint64
+	start int // index of the run's first sample in its block
+	block []Sample
+}
+
+// Blocks start small, for reads of a few series, and double up to 1 MiB.
+const (
+	minArenaBlock = 256
+	maxArenaBlock = 1 << 16
+)
+
+func (a *sampleArena) add(fp uint64, s Sample) {
+	if len(a.block) == cap(a.block) {
+		a.block = make([]Sample, 0, min(max(2*cap(a.block), minArenaBlock), maxArenaBlock))
+		a.open = false
+	}
+	if !a.open || a.runs[len(a.runs)-1].fp != fp {
+		a.runs = append(a.runs, sampleRun{fp: fp, start: len(a.block)})
+		a.open = true
+	}
+	a.block = append(a.block, s)
+	a.runs[len(a.runs)-1].block = a.block
+}
+
+// bySeries returns the runs by series, each series' samples sorted by
+// time and without repeated timestamps.
+func (a *sampleArena) bySeries() map[uint64][]Sample {
+	out := make(map[uint64][]Sample)
+	for _, r := range a.runs {
+		ss := r.block[r.start:len(r.block):len(r.block)]
+		if prev, ok := out[r.fp]; ok {
+			// prev is capped or already a copy: the block is never overwritten.
+			ss = append(prev, ss...)
+		}
+		out[r.fp] = ss
+	}
+	for fp, ss := range out {
+		out[fp] = sortSamples(ss)
+	}
+	return out
 }
 
 // sortSamples sorts ss by time and keeps one sample per timestamp. A

@@ -96,3 +96,51 @@ func TestSortSamples(t *testing.T) {
 		})
 	}
 }
+
+// TestSampleArena feeds rows as ClickHouse sends them — runs of one
+// series, a series in several runs (one per part), runs crossing block
+// boundaries — and checks each series comes out whole, sorted and
+// without repeats, and that appending to one series' slice leaves the
+// others intact.
+func TestSampleArena(t *testing.T) {
+	type row struct {
+		fp uint64
+		t  int64
+	}
+	var rows []row
+	want := map[uint64][]Sample{}
+	// fp 1: one long run crossing several blocks; fp 2: two parts, the
+	// later one first; fp 3: interleaved with fp 2 and written twice;
+	// fp 4: one sample.
+	for i := range int64(3 * maxArenaBlock) {
+		rows = append(rows, row{1, i})
+		want[1] = append(want[1], Sample{T: i, V: float64(i)})
+	}
+	for _, part := range [][2]int64{{100, 200}, {0, 100}} {
+		for i := part[0]; i < part[1]; i++ {
+			rows = append(rows, row{2, i})
+		}
+		for i := part[0]; i < part[1]; i++ {
+			rows = append(rows, row{3, i}, row{3, i})
+		}
+	}
+	for i := range int64(200) {
+		want[2] = append(want[2], Sample{T: i, V: float64(i)})
+		want[3] = append(want[3], Sample{T: i, V: float64(i)})
+	}
+	rows = append(rows, row{4, 7})
+	want[4] = []Sample{{T: 7, V: 7}}
+
+	var a sampleArena
+	for _, r := range rows {
+		a.add(r.fp, Sample{T: r.t, V: float64(r.t)})
+	}
+	got := a.bySeries()
+	require.Equal(t, want, got)
+	for fp := range got {
+		got[fp] = append(got[fp], Sample{T: -1})
+	}
+	for fp, ss := range got {
+		require.Equal(t, want[fp], ss[:len(ss)-1], "series %d after appending to every series", fp)
+	}
+}
