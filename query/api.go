@@ -30,6 +30,7 @@ type API struct {
 	slots   chan struct{} // one token per running query
 	now     func() time.Time
 	cache   *resultsCache // nil when disabled
+	head    Recent        // nil when disabled
 
 	engineOpts promql.EngineOpts // MaxSamples and Timeout are the tenant's
 	enginesMu  sync.Mutex
@@ -121,8 +122,14 @@ func (a *API) InstantQuery(ctx context.Context, tenantID, expr string, ts time.T
 
 // queryable is the Queryable of one query in s, within its limits.
 func (a *API) queryable(s scope) *Queryable {
-	return NewQueryable(a.reader, s.tenant, Limits{MaxFetchedSeries: s.limits.MaxFetchedSeries, MaxRange: s.limits.MaxRange})
+	q := NewQueryable(a.reader, s.tenant, Limits{MaxFetchedSeries: s.limits.MaxFetchedSeries, MaxRange: s.limits.MaxRange})
+	q.recent = a.head
+	return q
 }
+
+// UseHead makes PromQL queries read the samples that h holds from h
+// instead of the store. Call it before serving.
+func (a *API) UseHead(h Recent) { a.head = h }
 
 // exec runs qry once a slot is free. timeout is the request's own, 0 if
 // none: errors name the limit that stopped the query, and the tenant

@@ -80,6 +80,7 @@ type Queryable struct {
 	reader  Reader
 	tenant  string
 	limits  Limits
+	recent  Recent        // nil: everything from reader
 	fetched atomic.Int64  // series selected so far
 	reads   chan struct{} // one token per store read in flight
 }
@@ -92,9 +93,69 @@ func NewQueryable(r Reader, tenant string, limits Limits) *Queryable {
 	return &Queryable{reader: r, tenant: tenant, limits: limits, reads: make(chan struct{}, selectConcurrency)}
 }
 
-// Querier returns a querier over [mint, maxt]. It holds no resources.
+// Recent is an in-memory head of recent samples: store/head.Head.
+type Recent interface {
+	// From is the time (ms) from which the head holds every sample; ok
+	// is false while it is not ready.
+	From() (from int64, ok bool)
+	// Querier returns a querier over tenant's samples in [mint, maxt].
+	Querier(tenant string, mint, maxt int64) (storage.Querier, error)
+}
+
+// Querier returns a querier over [mint, maxt]. What the Recent head
+// holds, from its From on, is read from it, anything older from the
+// Reader, and the two merged by series.
 func (q *Queryable) Querier(mint, maxt int64) (storage.Querier, error) {
-	return &querier{Queryable: q, mint: mint, maxt: maxt}, nil
+	if q.recent == nil {
+		return &querier{Queryable: q, mint: mint, maxt: maxt}, nil
+	}
+	from, ok := q.recent.From()
+	if !ok || maxt < from {
+		return &querier{Queryable: q, mint: mint, maxt: maxt}, nil
+	}
+	hq, err := q.recent.Querier(q.tenant, max(mint, from), maxt)
+	if err != nil {
+		return nil, fmt.Errorf("head: %w", err)
+	}
+	recent := &headQuerier{Querier: hq, q: q, mint: max(mint, from), maxt: maxt}
+	if mint >= from {
+		return recent, nil
+	}
+	older := &querier{Queryable: q, mint: mint, maxt: from - 1}
+	return storage.NewMergeQuerier([]storage.Querier{older, recent}, nil, storage.ChainedSeriesMerge), nil
+}
+
+// headQuerier reads the head within [mint, maxt] whatever the hints ask,
+// so that it and the store's querier never read the same time, and
+// applies the Limits' MaxRange.
+type headQuerier struct {
+	storage.Querier
+	q          *Queryable
+	mint, maxt int64
+}
+
+func (h *headQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, matchers ...*labels.Matcher) storage.SeriesSet {
+	if hints != nil {
+		if err := h.q.checkRange(hints.Start, hints.End, matchers); err != nil {
+			return storage.ErrSeriesSet(err)
+		}
+		c := *hints
+		c.Start, c.End = max(c.Start, h.mint), min(c.End, h.maxt)
+		hints = &c
+	}
+	return h.Querier.Select(ctx, sortSeries, hints, matchers...)
+}
+
+// checkRange applies Limits.MaxRange to a selector reading [mint, maxt].
+func (q *Queryable) checkRange(mint, maxt int64, matchers []*labels.Matcher) error {
+	// Selectors read left-open ranges: [1h] reads (t-1h, t], 1h of samples.
+	if span, m := time.Duration(maxt-mint+1)*time.Millisecond, q.limits.MaxRange; m > 0 && span > m {
+		return &LimitError{
+			Flag: "-query.max-range", Value: model.Duration(m).String(),
+			What: fmt.Sprintf("the selector %s reads %s of samples", selectorString(matchers), model.Duration(span)),
+		}
+	}
+	return nil
 }
 
 type querier struct {
@@ -112,17 +173,17 @@ var _ storage.Querier = (*querier)(nil)
 func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, matchers ...*labels.Matcher) storage.SeriesSet {
 	mint, maxt := q.mint, q.maxt
 	if hints != nil {
-		mint, maxt = hints.Start, hints.End
+		if hints.Func != selectSeriesFunc {
+			if err := q.checkRange(hints.Start, hints.End, matchers); err != nil {
+				return storage.ErrSeriesSet(err)
+			}
+		}
+		// Within the querier's range: with a head, the querier reads
+		// only the time before it.
+		mint, maxt = max(hints.Start, q.mint), min(hints.End, q.maxt)
 	}
 	if hints != nil && hints.Func == selectSeriesFunc {
 		return q.read(ctx, sortSeries, hints, mint, maxt, matchers)
-	}
-	// Selectors read left-open ranges: [1h] reads (t-1h, t], 1h of samples.
-	if span, m := time.Duration(maxt-mint+1)*time.Millisecond, q.limits.MaxRange; m > 0 && span > m {
-		return storage.ErrSeriesSet(&LimitError{
-			Flag: "-query.max-range", Value: model.Duration(m).String(),
-			What: fmt.Sprintf("the selector %s reads %s of samples", selectorString(matchers), model.Duration(span)),
-		})
 	}
 	// The engine owns matchers and hints, and reads them while the read
 	// runs; readers may sort matchers in place, as Prometheus' TSDB does.

@@ -22,6 +22,7 @@ import (
 	"github.com/cairn-dev/cairn/ingest/queue"
 	"github.com/cairn-dev/cairn/query"
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/head"
 	"github.com/cairn-dev/cairn/store/tenant"
 )
 
@@ -48,6 +49,7 @@ type serveConfig struct {
 	Retention  store.RetentionConfig
 	Bridge     ingest.BridgeConfig
 	Query      query.Config
+	Head       head.Config
 	Loki       query.LokiConfig
 	Limits     tenant.OverridesConfig
 }
@@ -64,6 +66,7 @@ func (c *serveConfig) RegisterFlags(fs *flag.FlagSet) {
 	c.Retention.RegisterFlags(fs)
 	c.Bridge.RegisterFlags(fs)
 	c.Query.RegisterFlags(fs)
+	c.Head.RegisterFlags(fs)
 	c.Loki.RegisterFlags(fs)
 	c.Limits.RegisterFlags(fs)
 }
@@ -80,7 +83,7 @@ func (c *serveConfig) Validate() error {
 		errs = append(errs, fmt.Errorf("-log.format: %q, want logfmt or json", c.LogFormat))
 	}
 	roles, _ := c.roles()
-	if roles[roleIngest] || roles[roleWriter] {
+	if roles[roleIngest] || roles[roleWriter] || (roles[roleQuery] && c.Head.Window > 0) {
 		errs = append(errs, c.Kafka.Validate())
 	}
 	if roles[roleWriter] || roles[roleQuery] {
@@ -93,7 +96,7 @@ func (c *serveConfig) Validate() error {
 		errs = append(errs, c.Writer.Validate(), c.Retention.Validate())
 	}
 	if roles[roleQuery] {
-		errs = append(errs, c.Query.Validate(), c.Loki.Validate())
+		errs = append(errs, c.Query.Validate(), c.Head.Validate(), c.Loki.Validate())
 	}
 	if roles[roleIngest] || roles[roleQuery] {
 		errs = append(errs, c.Limits.Validate())
@@ -159,6 +162,8 @@ type pipeline struct {
 	bridge   *ingest.Bridge
 	bridged  *queue.Consumer // the bridge's source topics
 	limits   *tenant.Overrides
+	head     *head.Head   // nil unless -query.head.window
+	tail     *ingest.Tail // fills head
 	router   chi.Router
 }
 
@@ -227,6 +232,17 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 			p.close()
 			return nil, err
 		}
+		if cfg.Head.Window > 0 {
+			hlog := logger.With("component", "head")
+			h, err := head.New(cfg.Head, hlog, p.metrics)
+			if err != nil {
+				p.close()
+				return nil, err
+			}
+			p.head = h
+			p.tail = ingest.NewTail(cfg.Kafka, topics.Metrics, h, cfg.Receiver.Limits.MaxFutureSkew, hlog, p.metrics)
+			api.UseHead(h)
+		}
 		api.Register(p.router)
 		loki, err := query.NewLokiAPI(cfg.Loki, p.store, logger, p.metrics)
 		if err != nil {
@@ -272,6 +288,10 @@ func (p *pipeline) Run(ctx context.Context, ln net.Listener) error {
 		g.Go(func() error { return p.retainer.Run(gctx) })
 	}
 	g.Go(func() error { return p.limits.Run(gctx) })
+	if p.head != nil {
+		g.Go(func() error { return p.head.Run(gctx) })
+		g.Go(func() error { return p.tail.Run(gctx) })
+	}
 	if p.bridge != nil {
 		g.Go(func() error {
 			if err := p.bridge.Run(gctx); err != nil {

@@ -1,0 +1,79 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+
+	"github.com/cairn-dev/cairn/ingest/queue"
+	"github.com/cairn-dev/cairn/ingest/wire"
+	"github.com/cairn-dev/cairn/store"
+)
+
+// Head is what Tail fills: store/head's in-memory head of recent samples.
+type Head interface {
+	Append(ctx context.Context, series []store.Series) error
+	// Ready declares the head complete for samples from from (ms) on.
+	Ready(from int64)
+	// Window is how far back the head holds samples.
+	Window() time.Duration
+}
+
+// Tail keeps a Head up to date with the metrics topic: it replays the
+// topic from Window ago, declares the head ready once it has caught up,
+// and follows it from then on. It commits nothing and belongs to no
+// consumer group: every query process reads every partition.
+type Tail struct {
+	cfg        queue.Config
+	topic      string
+	head       Head
+	futureSkew time.Duration
+	logger     *slog.Logger
+
+	messages, undecodable *metrics.Counter
+}
+
+// NewTail returns a Tail of topic into head. futureSkew is how far ahead
+// of the receiver's clock ingest accepts samples (-ingest.max-future-skew):
+// a message written before the replay's start may hold samples that much
+// newer, so the head is complete only from the start plus futureSkew.
+func NewTail(cfg queue.Config, topic string, head Head, futureSkew time.Duration, logger *slog.Logger, set *metrics.Set) *Tail {
+	return &Tail{
+		cfg: cfg, topic: topic, head: head, futureSkew: futureSkew, logger: logger,
+		messages:    set.NewCounter(`cairn_head_tail_messages_total{topic="` + topic + `"}`),
+		undecodable: set.NewCounter(`cairn_head_tail_undecodable_messages_total{topic="` + topic + `"}`),
+	}
+}
+
+// Run tails until ctx ends.
+func (t *Tail) Run(ctx context.Context) error {
+	since := time.Now().Add(-t.head.Window())
+	start := time.Now()
+	t.logger.Info("head: replaying the metrics topic", "topic", t.topic, "since", since.UTC())
+	err := queue.Tail(ctx, t.cfg, t.topic, since, t.logger, t.append, func() {
+		t.logger.Info("head: caught up with the metrics topic", "topic", t.topic, "replay", time.Since(start).Round(time.Millisecond))
+		t.head.Ready(since.Add(t.futureSkew).UnixMilli())
+	})
+	if err != nil {
+		return fmt.Errorf("head tail: %w", err)
+	}
+	return nil
+}
+
+// append decodes one message into the head. A message that does not
+// decode is counted and skipped: the writer dead-letters it.
+func (t *Tail) append(ctx context.Context, m queue.Message) error {
+	t.messages.Inc()
+	series, err := wire.DecodeMetrics(nil, m.Value)
+	if err != nil {
+		t.undecodable.Inc()
+		return nil
+	}
+	if err := t.head.Append(ctx, series); err != nil {
+		return fmt.Errorf("append message %d of partition %d to the head: %w", m.Offset, m.Partition, err)
+	}
+	return nil
+}

@@ -1,0 +1,150 @@
+package head
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/value"
+	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/tsdb/chunkenc"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+func newTestHead(t *testing.T, window time.Duration) (*Head, *metrics.Set) {
+	t.Helper()
+	set := metrics.NewSet()
+	h, err := New(Config{Window: window, Dir: t.TempDir()}, slogDiscard(), set)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, h.close()) })
+	return h, set
+}
+
+// read returns every series of tenant matching ms in [mint, maxt], as
+// labels → samples (float samples as T/V, histograms with their count as V).
+func read(t *testing.T, h *Head, tenant string, mint, maxt int64, ms ...*labels.Matcher) map[string][]store.Sample {
+	t.Helper()
+	q, err := h.Querier(tenant, mint, maxt)
+	require.NoError(t, err)
+	defer q.Close()
+	out := map[string][]store.Sample{}
+	if len(ms) == 0 {
+		ms = append(ms, labels.MustNewMatcher(labels.MatchRegexp, labels.MetricName, ".+"))
+	}
+	ss := q.Select(context.Background(), true, nil, ms...)
+	var it chunkenc.Iterator
+	for ss.Next() {
+		s := ss.At()
+		var smp []store.Sample
+		it = s.Iterator(it)
+		for typ := it.Next(); typ != chunkenc.ValNone; typ = it.Next() {
+			switch typ {
+			case chunkenc.ValFloat:
+				ts, v := it.At()
+				smp = append(smp, store.Sample{T: ts, V: v})
+			case chunkenc.ValHistogram:
+				ts, hh := it.AtHistogram(nil)
+				smp = append(smp, store.Sample{T: ts, V: float64(hh.Count)})
+			default:
+				t.Fatalf("unexpected value type %v", typ)
+			}
+		}
+		require.NoError(t, it.Err())
+		out[s.Labels().String()] = smp
+	}
+	require.NoError(t, ss.Err())
+	return out
+}
+
+func TestHeadAppendQuery(t *testing.T) {
+	h, set := newTestHead(t, time.Hour)
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	up := labels.FromStrings("__name__", "up", "job", "a")
+	other := labels.FromStrings("__name__", "up", "job", "b")
+	hist := labels.FromStrings("__name__", "latency", "job", "a")
+	require.NoError(t, h.Append(ctx, []store.Series{
+		{Tenant: "t1", Labels: up, Samples: []store.Sample{{T: now - 2000, V: 1}, {T: now - 1000, V: 2}}},
+		{Tenant: "t2", Labels: other, Samples: []store.Sample{{T: now - 1000, V: 7}}},
+		{Tenant: "t1", Labels: hist, Histograms: []store.HistogramSample{{T: now - 1000, H: &histogram.Histogram{Count: 3, ZeroCount: 3, ZeroThreshold: 1e-128, Sum: 1, Schema: 0}}}},
+	}))
+	require.NoError(t, h.Append(ctx, []store.Series{
+		{Tenant: "t1", Labels: up, Samples: []store.Sample{
+			{T: now, V: math.Float64frombits(value.StaleNaN)},
+			{T: now - 1500, V: 9},                       // out of order, within the window: kept
+			{T: now - 2*time.Hour.Milliseconds(), V: 9}, // older than the window: refused
+		}},
+	}))
+
+	got := read(t, h, "t1", now-time.Hour.Milliseconds(), now, labels.MustNewMatcher(labels.MatchEqual, "job", "a"))
+	require.Len(t, got, 2)
+	ups := got[up.String()]
+	require.Len(t, ups, 4)
+	require.Equal(t, []store.Sample{{T: now - 2000, V: 1}, {T: now - 1500, V: 9}, {T: now - 1000, V: 2}}, ups[:3])
+	require.True(t, value.IsStaleNaN(ups[3].V))
+	require.Equal(t, []store.Sample{{T: now - 1000, V: 3}}, got[hist.String()])
+
+	// Tenants are apart; a tenant the head never saw reads nothing.
+	require.Equal(t, map[string][]store.Sample{other.String(): {{T: now - 1000, V: 7}}}, read(t, h, "t2", 0, now))
+	require.Empty(t, read(t, h, "t3", 0, now))
+	// The range bounds the samples.
+	require.Equal(t, []store.Sample{{T: now - 1000, V: 2}}, read(t, h, "t1", now-1000, now-1, labels.MustNewMatcher(labels.MatchEqual, "__name__", "up"))[up.String()])
+
+	require.Equal(t, 6.0, metricValue(t, set, "cairn_head_samples_appended_total"))
+	require.Equal(t, 1.0, metricValue(t, set, "cairn_head_samples_refused_total"))
+}
+
+func TestHeadReady(t *testing.T) {
+	h, _ := newTestHead(t, time.Hour)
+	_, ok := h.From()
+	require.False(t, ok, "not ready before Ready")
+	now := time.Now()
+	h.Ready(now.Add(-2 * time.Hour).UnixMilli())
+	from, ok := h.From()
+	require.True(t, ok)
+	require.InDelta(t, now.Add(-time.Hour).UnixMilli(), from, float64(time.Second.Milliseconds()), "never earlier than the window")
+	h.Ready(now.Add(-time.Minute).UnixMilli())
+	from, _ = h.From()
+	require.Equal(t, now.Add(-time.Minute).UnixMilli(), from)
+
+}
+
+func TestTemporaryDir(t *testing.T) {
+	h, err := New(Config{Window: time.Hour}, slogDiscard(), metrics.NewSet())
+	require.NoError(t, err)
+	require.DirExists(t, h.cfg.Dir)
+	require.NoError(t, h.Append(context.Background(), []store.Series{{Tenant: "t", Labels: labels.FromStrings("__name__", "x"),
+		Samples: []store.Sample{{T: time.Now().UnixMilli(), V: 1}}}}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	require.NoError(t, h.Run(ctx))
+	require.NoDirExists(t, h.cfg.Dir, "a temporary directory is removed when Run returns")
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, ""},
+		{Config{Window: time.Hour, Dir: "/tmp/x"}, ""},
+		{Config{Window: -time.Second}, "-query.head.window must not be negative"},
+		{Config{Window: time.Second, Dir: "/tmp/x"}, "-query.head.window=1s: must be at least 1m"},
+		{Config{Window: time.Hour}, ""},
+	} {
+		err := tc.cfg.Validate()
+		if tc.want == "" {
+			require.NoError(t, err)
+			continue
+		}
+		require.ErrorContains(t, err, tc.want)
+	}
+}
+
+var _ storage.Querier = storage.NoopQuerier()
