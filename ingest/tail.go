@@ -33,6 +33,7 @@ type Tail struct {
 	futureSkew time.Duration
 	logger     *slog.Logger
 
+	set                   *metrics.Set
 	messages, undecodable *metrics.Counter
 }
 
@@ -42,13 +43,15 @@ type Tail struct {
 // newer, so the head is complete only from the start plus futureSkew.
 func NewTail(cfg queue.Config, topic string, head Head, futureSkew time.Duration, logger *slog.Logger, set *metrics.Set) *Tail {
 	return &Tail{
-		cfg: cfg, topic: topic, head: head, futureSkew: futureSkew, logger: logger,
+		cfg: cfg, topic: topic, head: head, futureSkew: futureSkew, logger: logger, set: set,
 		messages:    set.NewCounter(`cairn_head_tail_messages_total{topic="` + topic + `"}`),
 		undecodable: set.NewCounter(`cairn_head_tail_undecodable_messages_total{topic="` + topic + `"}`),
 	}
 }
 
-// Run tails until ctx ends.
+// Run tails until ctx ends. The head is eventually consistent with the
+// topic: cairn_head_tail_lag_messages{topic,partition} says by how many
+// messages it trails.
 func (t *Tail) Run(ctx context.Context) error {
 	since := time.Now().Add(-t.head.Window())
 	start := time.Now()
@@ -67,6 +70,10 @@ func (t *Tail) Run(ctx context.Context) error {
 // decode is counted and skipped: the writer dead-letters it.
 func (t *Tail) append(ctx context.Context, m queue.Message) error {
 	t.messages.Inc()
+	// How far the head is behind the partition's end, as of this message:
+	// what a query may not see yet that ClickHouse may already hold.
+	lag := fmt.Sprintf(`cairn_head_tail_lag_messages{topic=%q,partition="%d"}`, m.Topic, m.Partition)
+	t.set.GetOrCreateGauge(lag, nil).Set(float64(max(m.HighWaterMark-m.Offset-1, 0)))
 	series, err := wire.DecodeMetrics(nil, m.Value)
 	if err != nil {
 		t.undecodable.Inc()

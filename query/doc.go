@@ -69,8 +69,25 @@
 // checks it answers byte for byte what the engine does, over sliding,
 // growing and shrinking windows.
 //
-// A cold range query costs what reading its raw samples from ClickHouse
-// costs: ReadSamples asks for them in no particular order, since ClickHouse
+// # The head of recent samples
+//
+// With -query.head.window set, the query role keeps that much recent data
+// in a head (package store/head: an embedded Prometheus TSDB per tenant)
+// that ingest.Tail fills from the metrics topic: replayed from the
+// window's start at boot, then followed as messages arrive, so samples are
+// queryable as soon as Kafka acknowledged them, before any writer stored
+// them. Once the replay has caught up, the head holds every sample from
+// its From on, and Queryable.Querier reads [From, maxt] from it and only
+// the older part from the Reader, merging the two by series (each
+// querier bounded to its own part, whatever the hints ask). A selector's
+// read from the head costs what it costs Prometheus: the same engine over
+// the same chunks, without a round trip. -query.max-range applies to both
+// parts; -query.max-fetched-series counts the Reader's series only, and
+// -query.max-samples (the engine's) bounds both. The series and label
+// APIs read ClickHouse, whose index is kept per day.
+//
+// A cold range query outside the head costs what reading its raw samples
+// from ClickHouse costs: ReadSamples asks for them in no particular order, since ClickHouse
 // 18.16 sorts tens of millions of rows many times slower than Go puts each
 // series' few sorted runs (one per part) in order. Thinning per step or
 // reading the minute rollups inside ClickHouse was measured on 18.16 and

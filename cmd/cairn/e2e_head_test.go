@@ -64,6 +64,7 @@ func TestHeadEndToEnd(t *testing.T) {
 	require.Eventually(t, func() bool { return rangeQueryBody(t, headOnly.base, q) == want }, 30*time.Second, 200*time.Millisecond,
 		"the head-only process answers the same from its head")
 	require.Equal(t, 800.0, selfMetric(t, headOnly.base, "cairn_head_samples_appended_total"))
+	require.Contains(t, metricsBody(t, headOnly.base), `cairn_head_tail_lag_messages{topic=`)
 
 	// Restarted, it replays the topic before it declares the head ready.
 	headOnly.stop(t)
@@ -110,14 +111,21 @@ func rangeQueryBody(t *testing.T, base, query string) string {
 	return string(b)
 }
 
-// selfMetric reads one unlabelled metric from a Cairn process' /metrics.
-func selfMetric(t *testing.T, base, name string) float64 {
+// metricsBody returns a Cairn process' /metrics.
+func metricsBody(t *testing.T, base string) string {
 	t.Helper()
 	resp, err := httpClient.Get(base + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	return string(b)
+}
+
+// selfMetric reads one unlabelled metric from a Cairn process' /metrics.
+func selfMetric(t *testing.T, base, name string) float64 {
+	t.Helper()
+	b := []byte(metricsBody(t, base))
 	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(b)
 	require.NotNil(t, m, "metric %s", name)
 	v, err := strconv.ParseFloat(string(m[1]), 64)

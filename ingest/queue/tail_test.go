@@ -1,0 +1,88 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/ingest/queue/queuetest"
+)
+
+// TestTail checks what a head's replay relies on: Tail starts at the
+// first message written at or after since, in every partition; it reports
+// having caught up only once it has read what the partitions held when it
+// started; and it goes on with what is written later.
+func TestTail(t *testing.T) {
+	queuetest.Each(t, func(t *testing.T, brokers string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cfg := testConfig(brokers, queuetest.UniquePrefix(t))
+		topic := cfg.Topic("metrics")
+		require.NoError(t, EnsureTopics(ctx, cfg, topic))
+		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+		p, err := NewProducer(cfg, logger, metrics.NewSet())
+		require.NoError(t, err)
+		defer p.Close()
+		produce := func(names ...string) {
+			var msgs []Message
+			for i, n := range names {
+				msgs = append(msgs, Message{Topic: topic, Key: ShardKey("t", i), Value: []byte(n)})
+			}
+			require.NoError(t, p.Produce(ctx, msgs))
+		}
+
+		produce("old0", "old1", "old2", "old3")
+		time.Sleep(1100 * time.Millisecond) // message timestamps have millisecond precision; leave no doubt
+		since := time.Now()
+		produce("new0", "new1", "new2")
+
+		var (
+			mu       sync.Mutex
+			got      []string
+			atCaught []string
+		)
+		caught := make(chan struct{})
+		tctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() {
+			done <- Tail(tctx, cfg, topic, since, logger, func(_ context.Context, m Message) error {
+				mu.Lock()
+				defer mu.Unlock()
+				got = append(got, string(m.Value))
+				return nil
+			}, func() {
+				mu.Lock()
+				defer mu.Unlock()
+				atCaught = append([]string(nil), got...)
+				close(caught)
+			})
+		}()
+		select {
+		case <-caught:
+		case <-ctx.Done():
+			t.Fatal("Tail never caught up")
+		}
+		mu.Lock()
+		require.ElementsMatch(t, []string{"new0", "new1", "new2"}, atCaught, "caught up after every message since, and none before")
+		mu.Unlock()
+
+		produce("later0", "later1")
+		require.Eventually(t, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(got) == 5
+		}, 20*time.Second, 50*time.Millisecond)
+		mu.Lock()
+		require.ElementsMatch(t, []string{"new0", "new1", "new2", "later0", "later1"}, got, fmt.Sprint(got))
+		mu.Unlock()
+		stop()
+		require.NoError(t, <-done, "Tail ends without error when its context does")
+	})
+}
