@@ -81,7 +81,8 @@ type Queryable struct {
 	tenant  string
 	limits  Limits
 	recent  Recent        // nil: everything from reader
-	fetched atomic.Int64  // series selected so far
+	fetched atomic.Int64  // series selected so far from reader
+	merged  atomic.Int64  // series selected so far by queriers with a head part
 	reads   chan struct{} // one token per store read in flight
 }
 
@@ -119,10 +120,56 @@ func (q *Queryable) Querier(mint, maxt int64) (storage.Querier, error) {
 	}
 	recent := &headQuerier{Querier: hq, q: q, mint: max(mint, from), maxt: maxt}
 	if mint >= from {
-		return recent, nil
+		return &seriesLimitQuerier{Querier: recent, q: q}, nil
 	}
 	older := &querier{Queryable: q, mint: mint, maxt: from - 1}
-	return storage.NewMergeQuerier([]storage.Querier{older, recent}, nil, storage.ChainedSeriesMerge), nil
+	return &seriesLimitQuerier{Querier: storage.NewMergeQuerier([]storage.Querier{older, recent}, nil, storage.ChainedSeriesMerge), q: q}, nil
+}
+
+// seriesLimitQuerier applies Limits.MaxFetchedSeries to what a querier
+// with a head part selects, counting each merged series once. The store's
+// part also checks its own series before reading their samples: more
+// there means more merged.
+type seriesLimitQuerier struct {
+	storage.Querier
+	q *Queryable
+}
+
+func (l *seriesLimitQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, matchers ...*labels.Matcher) storage.SeriesSet {
+	ss := l.Querier.Select(ctx, sortSeries, hints, matchers...)
+	if l.q.limits.MaxFetchedSeries <= 0 || (hints != nil && hints.Func == selectSeriesFunc) {
+		return ss
+	}
+	return &limitedSeriesSet{SeriesSet: ss, q: l.q}
+}
+
+// limitedSeriesSet ends with a *LimitError once the query's series
+// through the head exceed MaxFetchedSeries.
+type limitedSeriesSet struct {
+	storage.SeriesSet
+	q   *Queryable
+	err error
+}
+
+func (s *limitedSeriesSet) Next() bool {
+	if s.err != nil || !s.SeriesSet.Next() {
+		return false
+	}
+	if n, m := s.q.merged.Add(1), s.q.limits.MaxFetchedSeries; n > int64(m) {
+		s.err = &LimitError{
+			Flag: "-query.max-fetched-series", Value: strconv.Itoa(m),
+			What: fmt.Sprintf("the query selects at least %d series", n),
+		}
+		return false
+	}
+	return true
+}
+
+func (s *limitedSeriesSet) Err() error {
+	if s.err != nil {
+		return s.err
+	}
+	return s.SeriesSet.Err()
 }
 
 // headQuerier reads the head within [mint, maxt] whatever the hints ask,

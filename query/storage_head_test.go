@@ -50,21 +50,8 @@ func TestQueryableWithHead(t *testing.T) {
 	q.recent = h
 	read := func(mint, maxt int64) map[string][]store.Sample {
 		t.Helper()
-		qr, err := q.Querier(mint, maxt)
+		out, err := readAll(q, mint, maxt)
 		require.NoError(t, err)
-		defer qr.Close()
-		ss := qr.Select(context.Background(), true, &storage.SelectHints{Start: mint, End: maxt},
-			labels.MustNewMatcher(labels.MatchEqual, "__name__", "m"))
-		out := map[string][]store.Sample{}
-		var it chunkenc.Iterator
-		for ss.Next() {
-			it = ss.At().Iterator(it)
-			for it.Next() == chunkenc.ValFloat {
-				ts, v := it.At()
-				out[ss.At().Labels().Get("s")] = append(out[ss.At().Labels().Get("s")], store.Sample{T: ts, V: v})
-			}
-		}
-		require.NoError(t, ss.Err())
 		return out
 	}
 
@@ -74,4 +61,40 @@ func TestQueryableWithHead(t *testing.T) {
 	r.reads = nil
 	require.Equal(t, map[string][]store.Sample{"a": samples(70, 100), "c": samples(80, 100)}, read(at(70), at(100)))
 	require.Empty(t, r.reads, "a range within the head does not read the store")
+
+	// -query.max-fetched-series counts merged series once: a is in both
+	// parts.
+	limited := func() *Queryable {
+		q := NewQueryable(r, tenant.Default, Limits{MaxFetchedSeries: 2})
+		q.recent = h
+		return q
+	}
+	_, err = readAll(limited(), at(70), at(100))
+	require.NoError(t, err, "a and c")
+	_, err = readAll(limited(), at(0), at(100))
+	var le *LimitError
+	require.ErrorAs(t, err, &le, "a, b and c")
+	require.Equal(t, "the query selects at least 3 series, more than the limit -query.max-fetched-series=2 allows", le.Error())
+}
+
+// readAll reads every series named m in [mint, maxt] through q, by the
+// value of label s.
+func readAll(q *Queryable, mint, maxt int64) (map[string][]store.Sample, error) {
+	qr, err := q.Querier(mint, maxt)
+	if err != nil {
+		return nil, err
+	}
+	defer qr.Close()
+	ss := qr.Select(context.Background(), true, &storage.SelectHints{Start: mint, End: maxt},
+		labels.MustNewMatcher(labels.MatchEqual, "__name__", "m"))
+	out := map[string][]store.Sample{}
+	var it chunkenc.Iterator
+	for ss.Next() {
+		it = ss.At().Iterator(it)
+		for it.Next() == chunkenc.ValFloat {
+			ts, v := it.At()
+			out[ss.At().Labels().Get("s")] = append(out[ss.At().Labels().Get("s")], store.Sample{T: ts, V: v})
+		}
+	}
+	return out, ss.Err()
 }
