@@ -82,8 +82,9 @@
 // querier bounded to its own part, whatever the hints ask). A selector's
 // read from the head costs what it costs Prometheus: the same engine over
 // the same chunks, without a round trip. -query.max-range applies to both
-// parts; -query.max-fetched-series counts the Reader's series only, and
-// -query.max-samples (the engine's) bounds both. The series and label
+// parts, -query.max-fetched-series to the merged series (the Reader's
+// part is also checked before its samples are read), and
+// -query.max-samples is the engine's. The series and label
 // APIs read ClickHouse, whose index is kept per day.
 //
 // A cold range query outside the head costs what reading its raw samples
