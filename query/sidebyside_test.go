@@ -59,6 +59,7 @@ func TestSideBySide(t *testing.T) {
 	// ClickHouse, the rest from the head, merged (store/head).
 	h, err := head.New(head.Config{Window: 4 * time.Hour, Dir: t.TempDir()}, slog.New(slog.DiscardHandler), metrics.NewSet())
 	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, h.Close()) })
 	require.NoError(t, h.Append(ctx, data))
 	h.Ready(start.Add(90 * time.Minute).UnixMilli())
 	withHead := newTestAPI(t, client)

@@ -40,6 +40,7 @@ func TestQueryableWithHead(t *testing.T) {
 	}}}
 	h, err := head.New(head.Config{Window: time.Hour, Dir: t.TempDir()}, slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.NewSet())
 	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, h.Close()) })
 	require.NoError(t, h.Append(context.Background(), []store.Series{
 		{Tenant: tenant.Default, Labels: a, Samples: samples(60, 100)},
 		{Tenant: tenant.Default, Labels: c, Samples: samples(80, 100)},

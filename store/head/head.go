@@ -60,6 +60,7 @@ type Head struct {
 
 	mu      sync.RWMutex
 	tenants map[string]*tsdb.DB
+	closed  bool
 
 	from atomic.Int64 // complete from here on; math.MaxInt64 until Ready
 
@@ -133,6 +134,9 @@ func (h *Head) tenant(tenant string) (*tsdb.DB, error) {
 	defer h.mu.Unlock()
 	if t := h.tenants[tenant]; t != nil {
 		return t, nil
+	}
+	if h.closed {
+		return nil, errors.New("head closed")
 	}
 	window := h.cfg.Window.Milliseconds()
 	opts := tsdb.DefaultOptions()
@@ -221,15 +225,18 @@ func (h *Head) Querier(tenant string, mint, maxt int64) (storage.Querier, error)
 	return q, nil
 }
 
-// Run waits until ctx ends, then closes every tenant's TSDB. Each TSDB
+// Run waits until ctx ends, then closes the head. Each tenant's TSDB
 // compacts its head into blocks and drops blocks older than Window on its
 // own.
 func (h *Head) Run(ctx context.Context) error {
 	<-ctx.Done()
-	return h.close()
+	return h.Close()
 }
 
-func (h *Head) close() error {
+// Close closes every tenant's TSDB, and removes Dir when it is a
+// temporary directory of the head's own. The TSDBs write to Dir in the
+// background until then.
+func (h *Head) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var errs []error
@@ -239,6 +246,7 @@ func (h *Head) close() error {
 		}
 	}
 	h.tenants = map[string]*tsdb.DB{}
+	h.closed = true
 	if h.temp {
 		if err := os.RemoveAll(h.cfg.Dir); err != nil {
 			errs = append(errs, fmt.Errorf("remove head directory: %w", err))

@@ -22,7 +22,7 @@ func newTestHead(t *testing.T, window time.Duration) (*Head, *metrics.Set) {
 	set := metrics.NewSet()
 	h, err := New(Config{Window: window, Dir: t.TempDir()}, slogDiscard(), set)
 	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, h.close()) })
+	t.Cleanup(func() { require.NoError(t, h.Close()) })
 	return h, set
 }
 
