@@ -18,6 +18,9 @@ type Head interface {
 	Append(ctx context.Context, series []store.Series) error
 	// Ready declares the head complete for samples from from (ms) on.
 	Ready(from int64)
+	// Invalidate declares the head incomplete for good: queries read
+	// the store only.
+	Invalidate(reason string)
 	// Window is how far back the head holds samples.
 	Window() time.Duration
 }
@@ -51,14 +54,22 @@ func NewTail(cfg queue.Config, topic string, head Head, futureSkew time.Duration
 
 // Run tails until ctx ends. The head is eventually consistent with the
 // topic: cairn_head_tail_lag_messages{topic,partition} says by how many
-// messages it trails.
+// messages it trails. A message the head cannot take, or partitions added
+// to the topic, invalidate the head (queries then read ClickHouse only)
+// rather than stop the process.
 func (t *Tail) Run(ctx context.Context) error {
 	since := time.Now().Add(-t.head.Window())
 	start := time.Now()
 	t.logger.Info("head: replaying the metrics topic", "topic", t.topic, "since", since.UTC())
-	err := queue.Tail(ctx, t.cfg, t.topic, since, t.logger, t.append, func() {
-		t.logger.Info("head: caught up with the metrics topic", "topic", t.topic, "replay", time.Since(start).Round(time.Millisecond))
-		t.head.Ready(since.Add(t.futureSkew).UnixMilli())
+	err := queue.Tail(ctx, t.cfg, t.topic, since, t.logger, queue.TailFuncs{
+		Message: t.append,
+		CaughtUp: func(complete time.Time) {
+			t.logger.Info("head: caught up with the metrics topic", "topic", t.topic, "replay", time.Since(start).Round(time.Millisecond))
+			t.head.Ready(complete.Add(t.futureSkew).UnixMilli())
+		},
+		PartitionsChanged: func(before, now int) {
+			t.head.Invalidate(fmt.Sprintf("the topic %s went from %d to %d partitions; restart the query role to tail them", t.topic, before, now))
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("head tail: %w", err)
@@ -80,7 +91,7 @@ func (t *Tail) append(ctx context.Context, m queue.Message) error {
 		return nil
 	}
 	if err := t.head.Append(ctx, series); err != nil {
-		return fmt.Errorf("append message %d of partition %d to the head: %w", m.Offset, m.Partition, err)
+		t.head.Invalidate(fmt.Sprintf("append message %d of partition %d: %v", m.Offset, m.Partition, err))
 	}
 	return nil
 }

@@ -188,6 +188,9 @@ func (h *headQuerier) Select(ctx context.Context, sortSeries bool, hints *storag
 		}
 		c := *hints
 		c.Start, c.End = max(c.Start, h.mint), min(c.End, h.maxt)
+		if c.Start > c.End { // the selector reads only the store's part
+			return storage.EmptySeriesSet()
+		}
 		hints = &c
 	}
 	return h.Querier.Select(ctx, sortSeries, hints, matchers...)
@@ -228,6 +231,9 @@ func (q *querier) Select(ctx context.Context, sortSeries bool, hints *storage.Se
 		// Within the querier's range: with a head, the querier reads
 		// only the time before it.
 		mint, maxt = max(hints.Start, q.mint), min(hints.End, q.maxt)
+		if mint > maxt { // the selector reads only the head's part
+			return storage.EmptySeriesSet()
+		}
 	}
 	if hints != nil && hints.Func == selectSeriesFunc {
 		return q.read(ctx, sortSeries, hints, mint, maxt, matchers)

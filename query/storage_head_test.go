@@ -42,6 +42,9 @@ func TestQueryableWithHead(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, h.Close()) })
 	require.NoError(t, h.Append(context.Background(), []store.Series{
+		// A value before the head's From that the store has otherwise:
+		// the head's part of a query must never read it.
+		{Tenant: tenant.Default, Labels: a, Samples: []store.Sample{{T: at(30), V: 999}}},
 		{Tenant: tenant.Default, Labels: a, Samples: samples(60, 100)},
 		{Tenant: tenant.Default, Labels: c, Samples: samples(80, 100)},
 	}))

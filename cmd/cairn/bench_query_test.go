@@ -82,7 +82,9 @@ func TestQueryLatencySideBySide(t *testing.T) {
 
 	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= load.samples }, 15*time.Minute, time.Second)
 	t.Logf("ClickHouse holds all %d samples %.1fs after the first request", load.samples, time.Since(start).Seconds())
-	require.Eventually(t, func() bool { return selfMetric(t, p.base, "cairn_head_samples_appended_total") >= float64(load.samples) }, 5*time.Minute, time.Second)
+	require.Eventually(t, func() bool {
+		return selfMetric(t, p.base, "cairn_head_samples_appended_total") >= float64(load.samples)
+	}, 5*time.Minute, time.Second)
 	t.Logf("Cairn's head holds all %d samples", load.samples)
 	time.Sleep(5 * time.Second) // VictoriaMetrics makes new data searchable within ~1 s
 

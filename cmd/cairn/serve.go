@@ -234,7 +234,9 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 		}
 		if cfg.Head.Window > 0 {
 			hlog := logger.With("component", "head")
-			h, err := head.New(cfg.Head, hlog, p.metrics)
+			hcfg := cfg.Head
+			hcfg.FutureSkew = cfg.Receiver.Limits.MaxFutureSkew
+			h, err := head.New(hcfg, hlog, p.metrics)
 			if err != nil {
 				p.close()
 				return nil, err
@@ -289,8 +291,21 @@ func (p *pipeline) Run(ctx context.Context, ln net.Listener) error {
 	}
 	g.Go(func() error { return p.limits.Run(gctx) })
 	if p.head != nil {
-		g.Go(func() error { return p.head.Run(gctx) })
-		g.Go(func() error { return p.tail.Run(gctx) })
+		tailDone := make(chan struct{})
+		g.Go(func() error {
+			defer close(tailDone)
+			return p.tail.Run(gctx)
+		})
+		g.Go(func() error {
+			<-httpDone // queries in flight may still read the head
+			<-tailDone
+			err := p.head.Close()
+			p.head = nil
+			if err != nil {
+				return fmt.Errorf("close head: %w", err)
+			}
+			return nil
+		})
 	}
 	if p.bridge != nil {
 		g.Go(func() error {
@@ -322,6 +337,12 @@ func (p *pipeline) Run(ctx context.Context, ln net.Listener) error {
 // close releases connections in shutdown order. It is safe on a pipeline
 // that was only partly built.
 func (p *pipeline) close() {
+	if p.head != nil { // only when Run did not start
+		if err := p.head.Close(); err != nil {
+			p.logger.Warn("close_head", "err", err)
+		}
+		p.head = nil
+	}
 	if p.bridged != nil {
 		if err := p.bridged.Close(); err != nil {
 			p.logger.Warn("close_bridge_consumer", "err", err)

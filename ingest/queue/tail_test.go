@@ -47,21 +47,28 @@ func TestTail(t *testing.T) {
 			mu       sync.Mutex
 			got      []string
 			atCaught []string
+			// completeSince: no retention deleted anything, so since.
+			completeSince time.Time
 		)
 		caught := make(chan struct{})
 		tctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() {
-			done <- Tail(tctx, cfg, topic, since, logger, func(_ context.Context, m Message) error {
-				mu.Lock()
-				defer mu.Unlock()
-				got = append(got, string(m.Value))
-				return nil
-			}, func() {
-				mu.Lock()
-				defer mu.Unlock()
-				atCaught = append([]string(nil), got...)
-				close(caught)
+			done <- Tail(tctx, cfg, topic, since, logger, TailFuncs{
+				Message: func(_ context.Context, m Message) error {
+					mu.Lock()
+					defer mu.Unlock()
+					got = append(got, string(m.Value))
+					return nil
+				},
+				CaughtUp: func(from time.Time) {
+					mu.Lock()
+					defer mu.Unlock()
+					atCaught = append([]string(nil), got...)
+					completeSince = from
+					close(caught)
+				},
+				PartitionsChanged: func(before, now int) { t.Errorf("partitions changed from %d to %d", before, now) },
 			})
 		}()
 		select {
@@ -71,6 +78,7 @@ func TestTail(t *testing.T) {
 		}
 		mu.Lock()
 		require.ElementsMatch(t, []string{"new0", "new1", "new2"}, atCaught, "caught up after every message since, and none before")
+		require.True(t, completeSince.Equal(since), "complete since %s, want %s", completeSince, since)
 		mu.Unlock()
 
 		produce("later0", "later1")

@@ -11,15 +11,31 @@
 // it. Queries read [From, now] from the head and anything older from
 // ClickHouse (query.Queryable merges the two by series).
 //
+// From only promises what the tail has read: the head trails the topic
+// by cairn_head_tail_lag_messages{topic,partition}. If the topic's
+// retention had already deleted messages newer than the replay's start,
+// From moves up to the oldest message left. A message the head cannot
+// take, or partitions added to the topic after the start, invalidate the
+// head (cairn_head_invalidated 1): From is never ready again and queries
+// read ClickHouse only, until the process restarts.
+//
 // Each tenant's TSDB runs without a write-ahead log (Kafka is the log: a
 // restarted process replays it into an emptied Dir), accepts samples out
-// of order within Window, compacts its in-memory head into two-hour
-// blocks memory-mapped from Dir, and deletes blocks older than Window.
-// A sample older than Window behind its tenant's newest is refused and
-// counted in cairn_head_samples_refused_total: such a sample is outside
-// what From promises anyway.
+// of order within Window (plus -ingest.max-future-skew, since the newest
+// sample may be that far ahead), compacts its in-memory head into
+// two-hour blocks memory-mapped from Dir and those into larger ones, and
+// deletes blocks older than Window. A sample older than that behind its
+// tenant's newest is refused and counted in
+// cairn_head_samples_refused_total: it is outside what From promises
+// anyway. (Samples the TSDB drops when committing, such as a second value
+// for a timestamp, are not counted there.)
+//
+// Dir is emptied at start only if it is missing, empty or marked by a
+// .cairn-head file that New writes; anything else is refused.
 //
 // Memory: Prometheus' head (about the last three hours: ~1.5 bytes per
 // sample in XOR chunks, a few hundred bytes per series) plus the page
-// cache of the blocks; disk: ~1.5 bytes per sample of Window.
+// cache of the blocks; disk: ~1.5 bytes per sample of Window, and up to
+// one more block's worth (blocks of up to 18 h are deleted whole, once all
+// their samples are older than Window).
 package head

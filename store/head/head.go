@@ -26,6 +26,9 @@ import (
 type Config struct {
 	// Window is how far back the head holds samples; 0 disables it.
 	Window time.Duration
+	// FutureSkew is how far ahead of the clock ingest accepts samples
+	// (-ingest.max-future-skew); set by the program, not by a flag.
+	FutureSkew time.Duration
 	// Dir holds the TSDB blocks and memory-mapped chunks, one directory
 	// per tenant; it is emptied at start. Empty means a new temporary
 	// directory, removed when Run returns.
@@ -62,9 +65,11 @@ type Head struct {
 	tenants map[string]*tsdb.DB
 	closed  bool
 
-	from atomic.Int64 // complete from here on; math.MaxInt64 until Ready
+	from    atomic.Int64 // complete from here on; math.MaxInt64 until Ready
+	invalid atomic.Bool  // set by Invalidate: never ready again
 
 	appended, refused, tenantsCreated *metrics.Counter
+	invalidated                       *metrics.Gauge
 }
 
 // New returns an empty head, not yet Ready, with its metrics in set.
@@ -77,17 +82,15 @@ func New(cfg Config, logger *slog.Logger, set *metrics.Set) (*Head, error) {
 		}
 		cfg.Dir = dir
 	}
-	if err := os.RemoveAll(cfg.Dir); err != nil {
-		return nil, fmt.Errorf("empty head directory: %w", err)
-	}
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("create head directory: %w", err)
+	if err := emptyDir(cfg.Dir); err != nil {
+		return nil, err
 	}
 	h := &Head{
 		cfg: cfg, temp: temp, logger: logger, tenants: map[string]*tsdb.DB{},
 		appended:       set.NewCounter("cairn_head_samples_appended_total"),
 		refused:        set.NewCounter("cairn_head_samples_refused_total"),
 		tenantsCreated: set.NewCounter("cairn_head_tenants_created_total"),
+		invalidated:    set.NewGauge("cairn_head_invalidated", nil),
 	}
 	h.from.Store(math.MaxInt64)
 	set.NewGauge("cairn_head_series", func() float64 {
@@ -107,14 +110,31 @@ func (h *Head) Window() time.Duration { return h.cfg.Window }
 
 // Ready declares the head complete for samples from from (ms) on.
 func (h *Head) Ready(from int64) {
+	if h.invalid.Load() {
+		return
+	}
 	h.from.Store(from)
 	h.logger.Info("head ready", "from", time.UnixMilli(from).UTC())
+}
+
+// Invalidate declares the head incomplete for good, so that queries read
+// the store only: it missed data, for reason.
+func (h *Head) Invalidate(reason string) {
+	if h.invalid.Swap(true) {
+		return
+	}
+	h.from.Store(math.MaxInt64)
+	h.invalidated.Set(1)
+	h.logger.Error("head invalidated: queries read ClickHouse only", "reason", reason)
 }
 
 // From is the time (ms) from which the head holds every sample; ok is
 // false until Ready.
 func (h *Head) From() (from int64, ok bool) {
 	f := h.from.Load()
+	if h.invalid.Load() {
+		return 0, false
+	}
 	// Truncation moves the start forward even after Ready.
 	if f == math.MaxInt64 {
 		return 0, false
@@ -141,11 +161,11 @@ func (h *Head) tenant(tenant string) (*tsdb.DB, error) {
 	window := h.cfg.Window.Milliseconds()
 	opts := tsdb.DefaultOptions()
 	opts.WALSegmentSize = -1 // Kafka is the log: a restart replays it
-	opts.NoLockfile = true
 	opts.RetentionDuration = window
 	// Samples older than their series' newest, as from several senders,
-	// go to out-of-order chunks rather than being refused.
-	opts.OutOfOrderTimeWindow = window
+	// go to out-of-order chunks rather than being refused; the newest may
+	// be FutureSkew ahead of the clock that From follows.
+	opts.OutOfOrderTimeWindow = window + h.cfg.FutureSkew.Milliseconds()
 	// Blocks of two hours are merged into ones of up to 18 h, within
 	// Window, as Prometheus does: a long query reads fewer blocks.
 	opts.MaxBlockDuration = max(opts.MinBlockDuration, window)
@@ -180,25 +200,36 @@ func (h *Head) Append(ctx context.Context, series []store.Series) error {
 			app = t.Appender(ctx)
 			apps[s.Tenant] = app
 		}
+		// The decoder's labels may point into a whole Kafka message; a
+		// series the TSDB creates keeps its own copy of them instead.
 		var ref storage.SeriesRef
+		ls := s.Labels
+		if gr, ok := app.(storage.GetRef); ok {
+			if ref, ls = gr.GetRef(s.Labels, s.Labels.Hash()); ref == 0 {
+				ls = s.Labels.Copy()
+			}
+		}
+		var ok, refused int
 		for _, smp := range s.Samples {
-			r, err := app.Append(ref, s.Labels, smp.T, smp.V)
+			r, err := app.Append(ref, ls, smp.T, smp.V)
 			if err != nil {
-				h.refused.Inc()
+				refused++
 				continue
 			}
 			ref = r
-			h.appended.Inc()
+			ok++
 		}
 		for _, hs := range s.Histograms {
-			r, err := app.AppendHistogram(ref, s.Labels, hs.T, hs.H, hs.FH)
+			r, err := app.AppendHistogram(ref, ls, hs.T, hs.H, hs.FH)
 			if err != nil {
-				h.refused.Inc()
+				refused++
 				continue
 			}
 			ref = r
-			h.appended.Inc()
+			ok++
 		}
+		h.appended.Add(ok)
+		h.refused.Add(refused)
 	}
 	var errs []error
 	for tenant, app := range apps {
@@ -225,17 +256,10 @@ func (h *Head) Querier(tenant string, mint, maxt int64) (storage.Querier, error)
 	return q, nil
 }
 
-// Run waits until ctx ends, then closes the head. Each tenant's TSDB
-// compacts its head into blocks and drops blocks older than Window on its
-// own.
-func (h *Head) Run(ctx context.Context) error {
-	<-ctx.Done()
-	return h.Close()
-}
-
 // Close closes every tenant's TSDB, and removes Dir when it is a
-// temporary directory of the head's own. The TSDBs write to Dir in the
-// background until then.
+// temporary directory of the head's own. Until then each TSDB compacts its
+// in-memory head into blocks in Dir and deletes blocks older than Window
+// in the background.
 func (h *Head) Close() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -265,3 +289,34 @@ func (w warnAndUp) Enabled(ctx context.Context, l slog.Level) bool {
 func (w warnAndUp) WithAttrs(as []slog.Attr) slog.Handler { return warnAndUp{w.Handler.WithAttrs(as)} }
 
 func (w warnAndUp) WithGroup(name string) slog.Handler { return warnAndUp{w.Handler.WithGroup(name)} }
+
+// dirMarker names the file that marks a directory as a head's, which New
+// may empty: a directory holding anything else is refused rather than
+// wiped.
+const dirMarker = ".cairn-head"
+
+// emptyDir empties dir, creating it, if it is missing, empty or marked as a
+// head's, and marks it.
+func emptyDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("head directory: %w", err)
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, dirMarker)); err != nil {
+			return fmt.Errorf("-query.head.dir=%s holds files of something else than Cairn's head (no %s file): refusing to empty it", dir, dirMarker)
+		}
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("empty head directory: %w", err)
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create head directory: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, dirMarker), []byte("Cairn empties this directory at start (-query.head.dir).\n"), 0o644); err != nil {
+		return fmt.Errorf("mark head directory: %w", err)
+	}
+	return nil
+}

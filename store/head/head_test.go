@@ -3,6 +3,8 @@ package head
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -113,6 +115,13 @@ func TestHeadReady(t *testing.T) {
 	from, _ = h.From()
 	require.Equal(t, now.Add(-time.Minute).UnixMilli(), from)
 
+	h.Invalidate("missed a message")
+	_, ok = h.From()
+	require.False(t, ok, "invalidated")
+	h.Ready(now.UnixMilli())
+	_, ok = h.From()
+	require.False(t, ok, "for good")
+
 }
 
 func TestTemporaryDir(t *testing.T) {
@@ -121,10 +130,31 @@ func TestTemporaryDir(t *testing.T) {
 	require.DirExists(t, h.cfg.Dir)
 	require.NoError(t, h.Append(context.Background(), []store.Series{{Tenant: "t", Labels: labels.FromStrings("__name__", "x"),
 		Samples: []store.Sample{{T: time.Now().UnixMilli(), V: 1}}}}))
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	require.NoError(t, h.Run(ctx))
-	require.NoDirExists(t, h.cfg.Dir, "a temporary directory is removed when Run returns")
+	require.NoError(t, h.Close())
+	require.NoDirExists(t, h.cfg.Dir, "a temporary directory is removed by Close")
+	require.ErrorContains(t, h.Append(context.Background(), []store.Series{{Tenant: "u", Labels: labels.FromStrings("__name__", "x"),
+		Samples: []store.Sample{{T: time.Now().UnixMilli(), V: 1}}}}), "head closed")
+}
+
+func TestDirIsEmptiedOnlyWhenItIsTheHeads(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "precious"), []byte("x"), 0o644))
+	_, err := New(Config{Window: time.Hour, Dir: dir}, slogDiscard(), metrics.NewSet())
+	require.ErrorContains(t, err, "refusing to empty it")
+	require.FileExists(t, filepath.Join(dir, "precious"))
+
+	dir = filepath.Join(t.TempDir(), "head") // missing: created and marked
+	h, err := New(Config{Window: time.Hour, Dir: dir}, slogDiscard(), metrics.NewSet())
+	require.NoError(t, err)
+	require.NoError(t, h.Append(context.Background(), []store.Series{{Tenant: "t", Labels: labels.FromStrings("__name__", "x"),
+		Samples: []store.Sample{{T: time.Now().UnixMilli(), V: 1}}}}))
+	require.NoError(t, h.Close())
+	h, err = New(Config{Window: time.Hour, Dir: dir}, slogDiscard(), metrics.NewSet())
+	require.NoError(t, err, "a head's own directory is emptied")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the marker is left")
+	require.NoError(t, h.Close())
 }
 
 func TestConfigValidate(t *testing.T) {
