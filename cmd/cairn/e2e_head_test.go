@@ -131,10 +131,9 @@ func metricsBody(t *testing.T, base string) string {
 // selfMetric reads one unlabelled metric from a Cairn process' /metrics.
 func selfMetric(t *testing.T, base, name string) float64 {
 	t.Helper()
-	b := []byte(metricsBody(t, base))
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindSubmatch(b)
+	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(metricsBody(t, base))
 	require.NotNil(t, m, "metric %s", name)
-	v, err := strconv.ParseFloat(string(m[1]), 64)
+	v, err := strconv.ParseFloat(m[1], 64)
 	require.NoError(t, err)
 	return v
 }

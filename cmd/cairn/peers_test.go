@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -104,12 +103,7 @@ var ingestRE = regexp.MustCompile(`(?m)^cairn_ingest_(samples_total|requests_fai
 // logIngest logs Cairn's remote-write self-metrics, for the record.
 func logIngest(t *testing.T, base string) {
 	t.Helper()
-	resp, err := httpClient.Get(base + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	for _, m := range ingestRE.FindAll(body, -1) {
+	for _, m := range ingestRE.FindAllString(metricsBody(t, base), -1) {
 		t.Logf("%s", m)
 	}
 }
@@ -120,16 +114,11 @@ var acceptedRE = regexp.MustCompile(`(?m)^cairn_ingest_samples_total\{protocol="
 // from its /metrics (0 before the first write).
 func acceptedSamples(t *testing.T, base string) float64 {
 	t.Helper()
-	resp, err := httpClient.Get(base + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	m := acceptedRE.FindSubmatch(body)
+	m := acceptedRE.FindStringSubmatch(metricsBody(t, base))
 	if m == nil {
 		return 0
 	}
-	n, err := strconv.ParseFloat(string(m[1]), 64)
+	n, err := strconv.ParseFloat(m[1], 64)
 	require.NoError(t, err)
 	return n
 }
