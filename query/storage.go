@@ -183,8 +183,10 @@ type headQuerier struct {
 
 func (h *headQuerier) Select(ctx context.Context, sortSeries bool, hints *storage.SelectHints, matchers ...*labels.Matcher) storage.SeriesSet {
 	if hints != nil {
-		if err := h.q.checkRange(hints.Start, hints.End, matchers); err != nil {
-			return storage.ErrSeriesSet(err)
+		if hints.Func != selectSeriesFunc {
+			if err := h.q.checkRange(hints.Start, hints.End, matchers); err != nil {
+				return storage.ErrSeriesSet(err)
+			}
 		}
 		c := *hints
 		c.Start, c.End = max(c.Start, h.mint), min(c.End, h.maxt)

@@ -132,13 +132,10 @@ func (h *Head) Invalidate(reason string) {
 // false until Ready.
 func (h *Head) From() (from int64, ok bool) {
 	f := h.from.Load()
-	if h.invalid.Load() {
+	if h.invalid.Load() || f == math.MaxInt64 {
 		return 0, false
 	}
-	// Truncation moves the start forward even after Ready.
-	if f == math.MaxInt64 {
-		return 0, false
-	}
+	// Retention moves the start forward after Ready.
 	return max(f, time.Now().Add(-h.cfg.Window).UnixMilli()), true
 }
 
@@ -195,6 +192,9 @@ func (h *Head) Append(ctx context.Context, series []store.Series) error {
 		if app == nil {
 			t, err := h.tenant(s.Tenant)
 			if err != nil {
+				for _, a := range apps {
+					_ = a.Rollback() // an open appender holds back isolation
+				}
 				return err
 			}
 			app = t.Appender(ctx)
