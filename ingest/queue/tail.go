@@ -73,7 +73,7 @@ func Tail(ctx context.Context, cfg Config, topic string, since time.Time, logger
 		g.Go(func() error { return tailPartition(ctx, cfg, topic, p, r, started, logger, f.Message, done) })
 	}
 	g.Go(func() error {
-		watchPartitions(ctx, client, topic, len(parts), logger, f.PartitionsChanged)
+		watchPartitions(ctx, client, topic, len(parts), 30*time.Second, logger, f.PartitionsChanged)
 		return nil
 	})
 	return g.Wait()
@@ -196,9 +196,9 @@ func tailPartition(ctx context.Context, cfg Config, topic string, partition int,
 }
 
 // watchPartitions calls changed once if topic's partition count moves
-// from n, checking every 30 s until ctx ends.
-func watchPartitions(ctx context.Context, client *kafka.Client, topic string, n int, logger *slog.Logger, changed func(before, now int)) {
-	tick := time.NewTicker(30 * time.Second)
+// from n, checking every interval until ctx ends.
+func watchPartitions(ctx context.Context, client *kafka.Client, topic string, n int, interval time.Duration, logger *slog.Logger, changed func(before, now int)) {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/ingest/queue/queuetest"
@@ -92,5 +93,40 @@ func TestTail(t *testing.T) {
 		mu.Unlock()
 		stop()
 		require.NoError(t, <-done, "Tail ends without error when its context does")
+	})
+}
+
+// TestWatchPartitions checks that partitions added to a tailed topic are
+// reported, once.
+func TestWatchPartitions(t *testing.T) {
+	queuetest.Each(t, func(t *testing.T, brokers string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cfg := testConfig(brokers, queuetest.UniquePrefix(t))
+		topic := cfg.Topic("metrics")
+		require.NoError(t, EnsureTopics(ctx, cfg, topic))
+		client := &kafka.Client{Addr: kafka.TCP(cfg.BrokerList()...), Timeout: 10 * time.Second}
+		changes := make(chan [2]int, 2)
+		wctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			watchPartitions(wctx, client, topic, cfg.Partitions, 50*time.Millisecond, slog.New(slog.NewTextHandler(io.Discard, nil)),
+				func(before, now int) { changes <- [2]int{before, now} })
+		}()
+		res, err := client.CreatePartitions(ctx, &kafka.CreatePartitionsRequest{Topics: []kafka.TopicPartitionsConfig{{Name: topic, Count: int32(cfg.Partitions + 2)}}})
+		require.NoError(t, err)
+		for _, e := range res.Errors {
+			require.NoError(t, e)
+		}
+		select {
+		case c := <-changes:
+			require.Equal(t, [2]int{cfg.Partitions, cfg.Partitions + 2}, c)
+		case <-ctx.Done():
+			t.Fatal("added partitions not reported")
+		}
+		<-done // the watcher stops after reporting
+		stop()
+		require.Empty(t, changes, "reported once")
 	})
 }
