@@ -40,6 +40,19 @@ func TestConfigValidate(t *testing.T) {
 	require.ErrorContains(t, err, "-kafka.max-message-bytes: 1")
 }
 
+// newTopic creates a metrics topic of its own on brokers for t, and
+// returns it with its configuration and a context that ends with t or
+// after a minute.
+func newTopic(t *testing.T, brokers string) (context.Context, Config, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	cfg := testConfig(brokers, queuetest.UniquePrefix(t))
+	topic := cfg.Topic("metrics")
+	require.NoError(t, EnsureTopics(ctx, cfg, topic))
+	return ctx, cfg, topic
+}
+
 func testConfig(brokers, prefix string) Config {
 	return Config{
 		Brokers: brokers, TopicPrefix: prefix, Partitions: 4, ReplicationFactor: 1,
@@ -53,11 +66,7 @@ func testConfig(brokers, prefix string) Config {
 // shard key always routes to the same partition.
 func TestProduceConsumeCommit(t *testing.T) {
 	queuetest.Each(t, func(t *testing.T, brokers string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cfg := testConfig(brokers, queuetest.UniquePrefix(t))
-		topic := cfg.Topic("metrics")
-		require.NoError(t, EnsureTopics(ctx, cfg, topic))
+		ctx, cfg, topic := newTopic(t, brokers)
 		require.NoError(t, EnsureTopics(ctx, cfg, topic), "second call finds the topic and succeeds")
 
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -22,11 +22,7 @@ import (
 // started; and it goes on with what is written later.
 func TestTail(t *testing.T) {
 	queuetest.Each(t, func(t *testing.T, brokers string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cfg := testConfig(brokers, queuetest.UniquePrefix(t))
-		topic := cfg.Topic("metrics")
-		require.NoError(t, EnsureTopics(ctx, cfg, topic))
+		ctx, cfg, topic := newTopic(t, brokers)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 		p, err := NewProducer(cfg, logger, metrics.NewSet())
 		require.NoError(t, err)
@@ -100,11 +96,7 @@ func TestTail(t *testing.T) {
 // reported, once.
 func TestWatchPartitions(t *testing.T) {
 	queuetest.Each(t, func(t *testing.T, brokers string) {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		cfg := testConfig(brokers, queuetest.UniquePrefix(t))
-		topic := cfg.Topic("metrics")
-		require.NoError(t, EnsureTopics(ctx, cfg, topic))
+		ctx, cfg, topic := newTopic(t, brokers)
 		client := &kafka.Client{Addr: kafka.TCP(cfg.BrokerList()...), Timeout: 10 * time.Second}
 		changes := make(chan [2]int, 2)
 		wctx, stop := context.WithCancel(ctx)
