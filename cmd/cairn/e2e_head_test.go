@@ -56,12 +56,15 @@ func TestHeadEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, code)
 
-	q := rangeQueryString("sum(rate(head_e2e[2m]))", now-5*60_000, now, 15)
-	var want string
+	// The writer flushes each partition's batch on its own: wait for all
+	// 800 samples in ClickHouse before taking the pipeline's answer.
 	require.Eventually(t, func() bool {
-		want = rangeQueryBody(t, full.base, q)
-		return regexp.MustCompile(`"values":\[\[`).MatchString(want)
-	}, 30*time.Second, 200*time.Millisecond, "the pipeline answers from ClickHouse")
+		r := promQuery(t, full.base, "sum(count_over_time(head_e2e[30m]))").Data.Result
+		return len(r) == 1 && r[0].Value[1] == "800"
+	}, 30*time.Second, 200*time.Millisecond, "the pipeline has every sample in ClickHouse")
+	q := rangeQueryString("sum(rate(head_e2e[2m]))", now-5*60_000, now, 15)
+	want := rangeQueryBody(t, full.base, q)
+	require.Regexp(t, `"values":\[\[`, want)
 	require.Eventually(t, func() bool { return rangeQueryBody(t, headOnly.base, q) == want }, 30*time.Second, 200*time.Millisecond,
 		"the head-only process answers the same from its head")
 	require.Equal(t, 800.0, selfMetric(t, headOnly.base, "cairn_head_samples_appended_total"))
