@@ -51,9 +51,12 @@ func TestIngestSideBySide(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("CAIRN_BENCH_WARMUP")); err == nil && v >= 0 {
 		warmRounds = v // 0: no warm-up
 	}
-	warm, load := newNodeLoad(hosts, warmRounds+rounds, 1000).split(warmRounds)
-	t.Logf("load: %d series (%d hosts), %d rounds at 15s, %d samples in %d requests of ≤1000 series, %d senders, after %d warm-up rounds (%d samples)",
-		load.series, hosts, rounds, load.samples, len(load.bodies), senders, warmRounds, warm.samples)
+	// Prometheus sends at most 2,000 samples per request by default
+	// (queue_config max_samples_per_send).
+	perRequest := envInt("CAIRN_BENCH_BATCH", 2000)
+	warm, load := newNodeLoad(hosts, warmRounds+rounds, perRequest).split(warmRounds)
+	t.Logf("load: %d series (%d hosts), %d rounds at 15s, %d samples in %d requests of ≤%d series, %d senders, after %d warm-up rounds (%d samples)",
+		load.series, hosts, rounds, load.samples, len(load.bodies), perRequest, senders, warmRounds, warm.samples)
 
 	var results []benchResult
 	results = append(results, benchCairn(t, warm, load, senders))
