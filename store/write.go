@@ -160,6 +160,7 @@ type writeBatch struct {
 	keys    []seriesKey            // series rows in this batch
 	seen    map[seriesKey]struct{} // keys, for series repeated in a batch
 	days    []int64                // scratch: days of one series
+	sort    sortScratch            // scratch of sortRows
 	dropped int                    // samples outside [MinTime, MaxTime]
 }
 
@@ -182,7 +183,8 @@ func (b *writeBatch) reset() {
 }
 
 // fill turns series into rows: every sample, and series and index rows for
-// the (series, day) pairs cache does not hold.
+// the (series, day) pairs cache does not hold. The sample rows end up in
+// the samples table's sort order (sortRows).
 func (b *writeBatch) fill(series []Series, cache *seriesCache) {
 	for i := range series {
 		s := &series[i]
@@ -215,6 +217,7 @@ func (b *writeBatch) fill(series []Series, cache *seriesCache) {
 			b.addSeries(k, s.Labels, names, values)
 		}
 	}
+	b.sortRows()
 }
 
 func (b *writeBatch) has(k seriesKey) bool {

@@ -1,9 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,9 +31,14 @@ func TestWriteBatchFill(t *testing.T) {
 	}, cache)
 
 	require.Equal(t, 2, b.dropped)
-	require.Equal(t, []int64{d + 1, d + msPerDay, d + 2, d + 3}, b.samples.ts)
-	require.Equal(t, []float64{1, 0, 2, 3}, b.samples.val)
-	require.Equal(t, []uint8{0, staleFlag, 0, 0}, b.samples.flags)
+	// Rows in the table's sort order: by fingerprint, then time.
+	ts, val, flags := []int64{d + 1, d + msPerDay, d + 2, d + 3}, []float64{1, 0, 2, 3}, []uint8{0, staleFlag, 0, 0}
+	if Fingerprint(other) < Fingerprint(up) {
+		ts, val, flags = []int64{d + 3, d + 1, d + msPerDay, d + 2}, []float64{3, 1, 0, 2}, []uint8{0, 0, staleFlag, 0}
+	}
+	require.Equal(t, ts, b.samples.ts)
+	require.Equal(t, val, b.samples.val)
+	require.Equal(t, flags, b.samples.flags)
 
 	// Series rows for up on both days; other is cached.
 	fp := Fingerprint(up)
@@ -46,6 +55,32 @@ func TestWriteBatchFill(t *testing.T) {
 	require.Empty(t, b.samples.ts)
 	require.Empty(t, b.keys)
 	require.Zero(t, b.dropped)
+}
+
+// TestWriteBatchFillSorted checks that the sample rows come in the
+// samples table's sort key order (tenant, fingerprint, timestamp) when
+// each series' samples are in time order, whatever order the series
+// arrive in, so that the server need not sort the block.
+func TestWriteBatchFillSorted(t *testing.T) {
+	const d = 19675 * msPerDay
+	var in []Series
+	for round := range int64(3) {
+		for i := range 50 {
+			for _, tenant := range []string{"b", "a"} {
+				in = append(in, Series{Tenant: tenant, Labels: labels.FromStrings("__name__", "m", "i", strconv.Itoa(i)),
+					Samples: []Sample{{T: d + round*15_000, V: 1}, {T: d + round*15_000 + 1, V: 2}}})
+			}
+		}
+	}
+	var b writeBatch
+	b.fill(in, newSeriesCache(1000))
+	s := &b.samples
+	require.Len(t, s.ts, 600)
+	for i := 1; i < len(s.ts); i++ {
+		prev := []any{s.tenant[i-1], s.fp[i-1], s.ts[i-1]}
+		require.True(t, s.tenant[i-1] < s.tenant[i] || s.tenant[i-1] == s.tenant[i] &&
+			(s.fp[i-1] < s.fp[i] || s.fp[i-1] == s.fp[i] && s.ts[i-1] < s.ts[i]), "row %d %v after %v", i, []any{s.tenant[i], s.fp[i], s.ts[i]}, prev)
+	}
 }
 
 // TestWriteBatchFillFingerprint checks that a fingerprint ingest carried
@@ -75,10 +110,10 @@ func TestWriteBatchFillFingerprint(t *testing.T) {
 // rows are cached into columns: the writer's steady state.
 func BenchmarkWriteBatchFill(b *testing.B) {
 	const d = 19675 * msPerDay
-	series := make([]Series, 10000)
+	series := make([]Series, 100_000) // a default batch of one sample per series
 	cache := newSeriesCache(len(series) * 2)
 	for i := range series {
-		ls := labels.FromStrings("__name__", "node_cpu_seconds_total", "cpu", strconv.Itoa(i%8), "instance", fmt.Sprintf("host-%03d:9100", i/64), "job", "node", "mode", "idle")
+		ls := labels.FromStrings("__name__", "node_cpu_seconds_total", "cpu", strconv.Itoa(i%8), "instance", fmt.Sprintf("host-%05d:9100", i/8), "job", "node", "mode", "idle")
 		series[i] = Series{Tenant: "t", Labels: ls, Samples: []Sample{{T: d + int64(i), V: float64(i)}}}
 		cache.add([]seriesKey{{tenant: "t", fp: Fingerprint(ls), day: 19675}})
 	}
@@ -132,4 +167,70 @@ func TestSplitByDays(t *testing.T) {
 	require.Equal(t, []int64{17}, days(chunks[2]))
 	require.Equal(t, "u", chunks[0][1].Tenant, "series order kept")
 	require.Equal(t, uint64(42), chunks[1][0].Fingerprint, "a carried fingerprint is kept")
+}
+
+// TestSortRows checks sortRows on random rows: the result is a
+// permutation of the input, ordered by (tenant, fingerprint), and rows
+// with the same tenant and fingerprint keep their order.
+func TestSortRows(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct {
+		name    string
+		rows    int
+		tenants int
+		fps     int
+	}{
+		{"empty", 0, 1, 1}, {"one row", 1, 1, 1}, {"one tenant", 1000, 1, 50}, {"three tenants", 1000, 3, 50},
+		{"one series", 100, 1, 1}, {"many series", 5000, 2, 100_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b writeBatch
+			s := &b.samples
+			for i := range tc.rows {
+				s.tenant = append(s.tenant, "tenant-"+strconv.Itoa(rnd.IntN(tc.tenants)))
+				s.fp = append(s.fp, rnd.Uint64N(uint64(tc.fps))*0x9E3779B97F4A7C15) // spread over every digit
+				s.ts = append(s.ts, int64(i))                                       // arrival order
+				s.val = append(s.val, float64(i))
+				s.flags = append(s.flags, uint8(i%2))
+			}
+			type row struct {
+				tenant string
+				fp     uint64
+				ts     int64
+			}
+			var want []row
+			for i := range s.ts {
+				want = append(want, row{s.tenant[i], s.fp[i], s.ts[i]})
+			}
+			slices.SortStableFunc(want, func(x, y row) int {
+				return cmp.Or(strings.Compare(x.tenant, y.tenant), cmp.Compare(x.fp, y.fp))
+			})
+			b.sortRows()
+			require.True(t, rowsSorted(s.tenant, s.fp, s.ts))
+			require.Len(t, s.ts, len(want))
+			for i, w := range want {
+				require.Equal(t, w, row{s.tenant[i], s.fp[i], s.ts[i]}, "row %d", i)
+				require.Equal(t, float64(w.ts), s.val[i], "row %d: value moves with its row", i)
+				require.Equal(t, uint8(w.ts%2), s.flags[i], "row %d: flags move with their row", i)
+			}
+		})
+	}
+}
+
+// TestSortRowsLateSample: a series whose samples are not in time order
+// keeps them in the order they came; the rows are then not in the table's
+// order, which the server sorts (only a cost).
+func TestSortRowsLateSample(t *testing.T) {
+	var b writeBatch
+	s := &b.samples
+	s.tenant = []string{"t", "t", "t"}
+	s.fp = []uint64{2, 1, 2}
+	s.ts = []int64{20, 5, 10}
+	s.val = []float64{1, 2, 3}
+	s.flags = []uint8{0, 0, 0}
+	b.sortRows()
+	require.Equal(t, []uint64{1, 2, 2}, s.fp)
+	require.Equal(t, []int64{5, 20, 10}, s.ts)
+	require.Equal(t, []float64{2, 1, 3}, s.val)
+	require.False(t, rowsSorted(s.tenant, s.fp, s.ts))
 }
