@@ -143,8 +143,8 @@ func tailPartition(ctx context.Context, cfg Config, topic string, partition int,
 		Partition:      partition,
 		MinBytes:       1,
 		MaxBytes:       16 << 20,
-		MaxWait:        250 * time.Millisecond,
-		QueueCapacity:  8, // fetched messages waiting for fn, per partition
+		MaxWait:        time.Second, // the longest an empty fetch waits; data ends it at once
+		QueueCapacity:  8,           // fetched messages waiting for fn, per partition
 		ReadBackoffMin: 50 * time.Millisecond,
 		ReadBackoffMax: time.Second,
 	})
