@@ -30,7 +30,7 @@ type WriterConfig struct {
 // RegisterFlags registers the writer flags on fs.
 func (c *WriterConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Group, "writer.group", "cairn-writers", "Kafka consumer group of the writers.")
-	fs.IntVar(&c.BatchRows, "writer.batch-rows", 100000, "Close a batch at this many rows (samples, log lines and build events).")
+	fs.IntVar(&c.BatchRows, "writer.batch-rows", 250000, "Close a batch at this many rows (samples, log lines and build events). Larger batches cost ClickHouse less (fewer parts to write and merge) and the writer more memory.")
 	fs.IntVar(&c.BatchBytes, "writer.batch-bytes", 32<<20, "Close a batch at this many bytes of Kafka messages.")
 	fs.DurationVar(&c.FlushInterval, "writer.flush-interval", time.Second, "Close a batch this long after its first message.")
 	fs.DurationVar(&c.DrainTimeout, "writer.drain-timeout", 30*time.Second, "On shutdown, keep writing what Kafka still holds for at most this long.")
