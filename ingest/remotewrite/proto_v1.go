@@ -48,24 +48,25 @@ func decodeWriteRequest(raw []byte, tenant string) ([]store.Series, error) {
 		samples = make([]store.Sample, 0, len(raw)/64)
 		b       labels.ScratchBuilder
 	)
-	err := eachField(raw, func(num protowire.Number, typ protowire.Type, v []byte) error {
+	for rest := raw; len(rest) > 0; {
+		num, typ, v, next, err := nextField(rest)
+		if err != nil {
+			return out, err
+		}
+		rest = next
 		if num != fieldTimeseries || typ != protowire.BytesType {
-			return nil
+			continue
 		}
 		start := len(samples)
-		var (
-			err error
-			hs  []store.HistogramSample
-		)
+		var hs []store.HistogramSample
 		samples, hs, err = decodeTimeSeries(v, &b, samples)
 		if err != nil {
-			return fmt.Errorf("timeseries[%d]: %w", len(out), err)
+			return out, fmt.Errorf("timeseries[%d]: %w", len(out), err)
 		}
 		b.Sort()
 		out = append(out, store.Series{Tenant: tenant, Labels: b.Labels(), Samples: samples[start:len(samples):len(samples)], Histograms: hs})
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // decodeTimeSeries adds the labels of one TimeSeries to b (after a reset),
@@ -73,24 +74,32 @@ func decodeWriteRequest(raw []byte, tenant string) ([]store.Series, error) {
 func decodeTimeSeries(ts []byte, b *labels.ScratchBuilder, samples []store.Sample) ([]store.Sample, []store.HistogramSample, error) {
 	var hs []store.HistogramSample
 	b.Reset()
-	err := eachField(ts, func(num protowire.Number, typ protowire.Type, v []byte) error {
-		switch {
-		case num == fieldLabels && typ == protowire.BytesType:
+	for len(ts) > 0 {
+		num, typ, v, next, err := nextField(ts)
+		if err != nil {
+			return samples, hs, err
+		}
+		ts = next
+		if typ != protowire.BytesType {
+			continue
+		}
+		switch num {
+		case fieldLabels:
 			name, value, err := decodeLabel(v)
 			if err != nil {
-				return err
+				return samples, hs, err
 			}
 			b.Add(name, value)
-		case num == fieldSamples && typ == protowire.BytesType:
+		case fieldSamples:
 			s, err := decodeSample(v)
 			if err != nil {
-				return err
+				return samples, hs, err
 			}
 			samples = append(samples, s)
-		case num == fieldHistograms && typ == protowire.BytesType:
+		case fieldHistograms:
 			var h prompb.Histogram
 			if err := h.Unmarshal(v); err != nil {
-				return fmt.Errorf("histograms[%d]: %w", len(hs), err)
+				return samples, hs, fmt.Errorf("histograms[%d]: %w", len(hs), err)
 			}
 			s := store.HistogramSample{T: h.Timestamp}
 			if h.IsFloatHistogram() {
@@ -100,15 +109,19 @@ func decodeTimeSeries(ts []byte, b *labels.ScratchBuilder, samples []store.Sampl
 			}
 			hs = append(hs, s)
 		}
-		return nil
-	})
-	return samples, hs, err
+	}
+	return samples, hs, nil
 }
 
 func decodeLabel(v []byte) (name, value string, err error) {
-	err = eachField(v, func(num protowire.Number, typ protowire.Type, f []byte) error {
+	for len(v) > 0 {
+		num, typ, f, next, err := nextField(v)
+		if err != nil {
+			return name, value, err
+		}
+		v = next
 		if typ != protowire.BytesType {
-			return nil
+			continue
 		}
 		switch num {
 		case fieldName:
@@ -116,9 +129,8 @@ func decodeLabel(v []byte) (name, value string, err error) {
 		case fieldValue:
 			value = yoloString(f)
 		}
-		return nil
-	})
-	return name, value, err
+	}
+	return name, value, nil
 }
 
 func decodeSample(v []byte) (store.Sample, error) {
@@ -156,33 +168,46 @@ func decodeSample(v []byte) (store.Sample, error) {
 	return s, nil
 }
 
-// eachField calls f with every field of the message in b; for
-// length-delimited fields v is the content, for others it is nil.
-func eachField(b []byte, f func(num protowire.Number, typ protowire.Type, v []byte) error) error {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return errTruncated
+// nextField splits the first field off the message in b: its number and
+// wire type, for a length-delimited field its content (v), and the bytes
+// after it. Tags and lengths below 128, nearly all of them in remote
+// write, take a fast path; the rest go through protowire.
+func nextField(b []byte) (num protowire.Number, typ protowire.Type, v, rest []byte, err error) {
+	if len(b) > 0 && b[0] < 0x80 {
+		num, typ, b = protowire.Number(b[0]>>3), protowire.Type(b[0]&7), b[1:]
+		if num < protowire.MinValidNumber {
+			return 0, 0, nil, nil, errTruncated
 		}
-		if typ == protowire.StartGroupType || typ == protowire.EndGroupType {
-			return errGroup
+	} else {
+		var n int
+		num, typ, n = protowire.ConsumeTag(b)
+		if n < 0 {
+			return 0, 0, nil, nil, errTruncated
 		}
 		b = b[n:]
-		var v []byte
-		if typ == protowire.BytesType {
-			v, n = protowire.ConsumeBytes(b)
-		} else {
-			n = protowire.ConsumeFieldValue(num, typ, b)
-		}
-		if n < 0 {
-			return errTruncated
-		}
-		b = b[n:]
-		if err := f(num, typ, v); err != nil {
-			return err
-		}
 	}
-	return nil
+	switch typ {
+	case protowire.BytesType:
+		if len(b) > 0 && b[0] < 0x80 {
+			l := int(b[0])
+			if l > len(b)-1 {
+				return 0, 0, nil, nil, errTruncated
+			}
+			return num, typ, b[1 : 1+l], b[1+l:], nil
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return 0, 0, nil, nil, errTruncated
+		}
+		return num, typ, v, b[n:], nil
+	case protowire.StartGroupType, protowire.EndGroupType:
+		return 0, 0, nil, nil, errGroup
+	}
+	n := protowire.ConsumeFieldValue(num, typ, b)
+	if n < 0 {
+		return 0, 0, nil, nil, errTruncated
+	}
+	return num, typ, nil, b[n:], nil
 }
 
 // yoloString returns a string that shares b's memory: no copy, so b must
