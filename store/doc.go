@@ -255,6 +255,10 @@
 // sample also finds its series. Each table gets one INSERT of whole
 // columns (the driver's columnar append), so a batch costs three inserts
 // at most and, once every active series has been seen today, one.
+// The sample rows go in the table's sort order (tenant, fingerprint, then
+// time as delivered; write_sort.go): a server checks an inserted block for
+// order before sorting it, and on 18.16 that sort was the largest part of
+// an insert's CPU.
 //
 // Native histograms (Series.Histograms) go first, the same way, through
 // their own inserts (histograms_write.go): series and series_labels rows
