@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,9 @@ import (
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/segmentio/kafka-go"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/cairn-dev/cairn/ingest/queue/queuetest"
 )
@@ -121,4 +125,115 @@ func TestWatchPartitions(t *testing.T) {
 		stop()
 		require.Empty(t, changes, "reported once")
 	})
+}
+
+// TestTailRetentionCut checks the replay of partitions whose oldest
+// messages retention has deleted: messages written after since may be
+// gone, so Tail reports the head complete only from the oldest message
+// left in such a partition, or from its own start when retention left a
+// partition empty. Retention is played by DeleteRecords.
+func TestTailRetentionCut(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// cut: partition → first offset kept. Each partition holds one
+		// message from before since at offset 0; partitions 0 and 3
+		// two from after, partition 1 one.
+		cut           map[int32]int64
+		want          []string
+		fromTailStart bool // a partition is left empty
+	}{
+		{name: "messages left", cut: map[int32]int64{0: 2, 3: 1}, want: []string{"new0b", "new1a", "new3a", "new3b"}},
+		{name: "a partition left empty", cut: map[int32]int64{0: 2, 1: 2}, want: []string{"new0b", "new3a", "new3b"}, fromTailStart: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			queuetest.Each(t, func(t *testing.T, brokers string) {
+				ctx, cfg, topic := newTopic(t, brokers)
+				logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+				p, err := NewProducer(cfg, logger, metrics.NewSet())
+				require.NoError(t, err)
+				defer p.Close()
+				produce := func(byShard map[int]string) {
+					var msgs []Message
+					for shard, v := range byShard {
+						msgs = append(msgs, Message{Topic: topic, Key: ShardKey("t", shard), Value: []byte(v)})
+					}
+					require.NoError(t, p.Produce(ctx, msgs))
+				}
+				produce(map[int]string{0: "old0", 1: "old1", 2: "old2", 3: "old3"})
+				time.Sleep(1100 * time.Millisecond)
+				since := time.Now()
+				produce(map[int]string{0: "new0a", 1: "new1a", 3: "new3a"}) // offset 1
+				produce(map[int]string{4: "new0b", 7: "new3b"})             // offset 2 (shards 4, 7 are partitions 0, 3)
+				deleteRecords(ctx, t, brokers, topic, tc.cut)
+
+				var (
+					mu       sync.Mutex
+					got      []string
+					complete time.Time
+				)
+				caught := make(chan struct{})
+				tctx, stop := context.WithCancel(ctx)
+				defer stop()
+				tailStart := time.Now()
+				go func() {
+					_ = Tail(tctx, cfg, topic, since, logger, TailFuncs{
+						Message: func(_ context.Context, m Message) error {
+							mu.Lock()
+							defer mu.Unlock()
+							got = append(got, string(m.Value))
+							return nil
+						},
+						CaughtUp: func(from time.Time) {
+							mu.Lock()
+							defer mu.Unlock()
+							complete = from
+							close(caught)
+						},
+						PartitionsChanged: func(before, now int) {},
+					})
+				}()
+				select {
+				case <-caught:
+				case <-ctx.Done():
+					t.Fatal("Tail never caught up")
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				require.ElementsMatch(t, tc.want, got, "what retention left after since")
+				require.True(t, complete.After(since), "complete from %s, after since %s: messages written after it were deleted", complete, since)
+				if tc.fromTailStart {
+					require.False(t, complete.Before(tailStart.Truncate(time.Millisecond)), "complete from %s, not before the tail's start %s", complete, tailStart)
+				} else {
+					require.True(t, complete.Before(tailStart), "complete from %s: the oldest message left, before the tail's start %s", complete, tailStart)
+				}
+			})
+		})
+	}
+}
+
+// deleteRecords deletes the messages of topic before the given offset of
+// each partition, as retention would.
+func deleteRecords(ctx context.Context, t *testing.T, brokers, topic string, before map[int32]int64) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	require.NoError(t, err)
+	defer cl.Close()
+	rt := kmsg.NewDeleteRecordsRequestTopic()
+	rt.Topic = topic
+	for p, off := range before {
+		rp := kmsg.NewDeleteRecordsRequestTopicPartition()
+		rp.Partition, rp.Offset = p, off
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req := kmsg.NewPtrDeleteRecordsRequest()
+	req.Topics = append(req.Topics, rt)
+	req.TimeoutMillis = 10_000
+	resp, err := req.RequestWith(ctx, cl)
+	require.NoError(t, err)
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			require.NoError(t, kerr.ErrorForCode(rp.ErrorCode), "delete records of partition %d", rp.Partition)
+			require.Equal(t, before[rp.Partition], rp.LowWatermark, "partition %d starts where it was cut", rp.Partition)
+		}
+	}
 }
