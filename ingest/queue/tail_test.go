@@ -28,71 +28,30 @@ func TestTail(t *testing.T) {
 	queuetest.Each(t, func(t *testing.T, brokers string) {
 		ctx, cfg, topic := newTopic(t, brokers)
 		logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-		p, err := NewProducer(cfg, logger, metrics.NewSet())
-		require.NoError(t, err)
-		defer p.Close()
-		produce := func(names ...string) {
-			var msgs []Message
-			for i, n := range names {
-				msgs = append(msgs, Message{Topic: topic, Key: ShardKey("t", i), Value: []byte(n)})
-			}
-			require.NoError(t, p.Produce(ctx, msgs))
-		}
-
-		produce("old0", "old1", "old2", "old3")
+		produce := shardProducer(ctx, t, cfg, topic, logger)
+		produce(map[int]string{0: "old0", 1: "old1", 2: "old2", 3: "old3"})
 		time.Sleep(1100 * time.Millisecond) // message timestamps have millisecond precision; leave no doubt
 		since := time.Now()
-		produce("new0", "new1", "new2")
+		produce(map[int]string{0: "new0", 1: "new1", 2: "new2"})
 
-		var (
-			mu       sync.Mutex
-			got      []string
-			atCaught []string
-			// completeSince: no retention deleted anything, so since.
-			completeSince time.Time
-		)
-		caught := make(chan struct{})
-		tctx, stop := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() {
-			done <- Tail(tctx, cfg, topic, since, logger, TailFuncs{
-				Message: func(_ context.Context, m Message) error {
-					mu.Lock()
-					defer mu.Unlock()
-					got = append(got, string(m.Value))
-					return nil
-				},
-				CaughtUp: func(from time.Time) {
-					mu.Lock()
-					defer mu.Unlock()
-					atCaught = append([]string(nil), got...)
-					completeSince = from
-					close(caught)
-				},
-				PartitionsChanged: func(before, now int) { t.Errorf("partitions changed from %d to %d", before, now) },
-			})
-		}()
-		select {
-		case <-caught:
-		case <-ctx.Done():
-			t.Fatal("Tail never caught up")
-		}
-		mu.Lock()
-		require.ElementsMatch(t, []string{"new0", "new1", "new2"}, atCaught, "caught up after every message since, and none before")
-		require.True(t, completeSince.Equal(since), "complete since %s, want %s", completeSince, since)
-		mu.Unlock()
+		r := startTail(ctx, t, cfg, topic, since, logger)
+		r.mu.Lock()
+		require.ElementsMatch(t, []string{"new0", "new1", "new2"}, r.atCaught, "caught up after every message since, and none before")
+		// No retention deleted anything: complete since since.
+		require.True(t, r.complete.Equal(since), "complete since %s, want %s", r.complete, since)
+		r.mu.Unlock()
 
-		produce("later0", "later1")
+		produce(map[int]string{0: "later0", 1: "later1"})
 		require.Eventually(t, func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return len(got) == 5
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			return len(r.got) == 5
 		}, 20*time.Second, 50*time.Millisecond)
-		mu.Lock()
-		require.ElementsMatch(t, []string{"new0", "new1", "new2", "later0", "later1"}, got, fmt.Sprint(got))
-		mu.Unlock()
-		stop()
-		require.NoError(t, <-done, "Tail ends without error when its context does")
+		r.mu.Lock()
+		require.ElementsMatch(t, []string{"new0", "new1", "new2", "later0", "later1"}, r.got, fmt.Sprint(r.got))
+		r.mu.Unlock()
+		r.stop()
+		require.NoError(t, <-r.done, "Tail ends without error when its context does")
 	})
 }
 
@@ -149,16 +108,7 @@ func TestTailRetentionCut(t *testing.T) {
 			queuetest.Each(t, func(t *testing.T, brokers string) {
 				ctx, cfg, topic := newTopic(t, brokers)
 				logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-				p, err := NewProducer(cfg, logger, metrics.NewSet())
-				require.NoError(t, err)
-				defer p.Close()
-				produce := func(byShard map[int]string) {
-					var msgs []Message
-					for shard, v := range byShard {
-						msgs = append(msgs, Message{Topic: topic, Key: ShardKey("t", shard), Value: []byte(v)})
-					}
-					require.NoError(t, p.Produce(ctx, msgs))
-				}
+				produce := shardProducer(ctx, t, cfg, topic, logger)
 				produce(map[int]string{0: "old0", 1: "old1", 2: "old2", 3: "old3"})
 				time.Sleep(1100 * time.Millisecond)
 				since := time.Now()
@@ -166,39 +116,12 @@ func TestTailRetentionCut(t *testing.T) {
 				produce(map[int]string{4: "new0b", 7: "new3b"})             // offset 2 (shards 4, 7 are partitions 0, 3)
 				deleteRecords(ctx, t, brokers, topic, tc.cut)
 
-				var (
-					mu       sync.Mutex
-					got      []string
-					complete time.Time
-				)
-				caught := make(chan struct{})
-				tctx, stop := context.WithCancel(ctx)
-				defer stop()
 				tailStart := time.Now()
-				go func() {
-					_ = Tail(tctx, cfg, topic, since, logger, TailFuncs{
-						Message: func(_ context.Context, m Message) error {
-							mu.Lock()
-							defer mu.Unlock()
-							got = append(got, string(m.Value))
-							return nil
-						},
-						CaughtUp: func(from time.Time) {
-							mu.Lock()
-							defer mu.Unlock()
-							complete = from
-							close(caught)
-						},
-						PartitionsChanged: func(before, now int) {},
-					})
-				}()
-				select {
-				case <-caught:
-				case <-ctx.Done():
-					t.Fatal("Tail never caught up")
-				}
-				mu.Lock()
-				defer mu.Unlock()
+				r := startTail(ctx, t, cfg, topic, since, logger)
+				defer r.stop()
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				got, complete := r.got, r.complete
 				require.ElementsMatch(t, tc.want, got, "what retention left after since")
 				require.True(t, complete.After(since), "complete from %s, after since %s: messages written after it were deleted", complete, since)
 				if tc.fromTailStart {
@@ -209,6 +132,67 @@ func TestTailRetentionCut(t *testing.T) {
 			})
 		})
 	}
+}
+
+// shardProducer returns a function that produces one message per entry
+// of byShard, its value to the partition of its shard (shard mod the
+// partition count).
+func shardProducer(ctx context.Context, t *testing.T, cfg Config, topic string, logger *slog.Logger) func(byShard map[int]string) {
+	p, err := NewProducer(cfg, logger, metrics.NewSet())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	return func(byShard map[int]string) {
+		var msgs []Message
+		for shard, v := range byShard {
+			msgs = append(msgs, Message{Topic: topic, Key: ShardKey("t", shard), Value: []byte(v)})
+		}
+		require.NoError(t, p.Produce(ctx, msgs))
+	}
+}
+
+// tailRecord is what a Tail started by startTail reported.
+type tailRecord struct {
+	mu       sync.Mutex
+	got      []string  // the messages' values
+	atCaught []string  // got when Tail reported having caught up
+	complete time.Time // what it reported then
+	stop     context.CancelFunc
+	done     chan error // Tail's result, once stopped
+}
+
+// startTail runs Tail on topic from since and returns once it has caught
+// up; it fails the test if Tail never does or reports partition changes.
+func startTail(ctx context.Context, t *testing.T, cfg Config, topic string, since time.Time, logger *slog.Logger) *tailRecord {
+	t.Helper()
+	r := &tailRecord{done: make(chan error, 1)}
+	caught := make(chan struct{})
+	tctx, stop := context.WithCancel(ctx)
+	r.stop = stop
+	go func() {
+		r.done <- Tail(tctx, cfg, topic, since, logger, TailFuncs{
+			Message: func(_ context.Context, m Message) error {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				r.got = append(r.got, string(m.Value))
+				return nil
+			},
+			CaughtUp: func(from time.Time) {
+				r.mu.Lock()
+				defer r.mu.Unlock()
+				r.atCaught = append([]string(nil), r.got...)
+				r.complete = from
+				close(caught)
+			},
+			PartitionsChanged: func(before, now int) { t.Errorf("partitions changed from %d to %d", before, now) },
+		})
+	}()
+	select {
+	case <-caught:
+	case <-ctx.Done():
+		stop()
+		t.Fatal("Tail never caught up")
+	}
+	return r
 }
 
 // deleteRecords deletes the messages of topic before the given offset of
