@@ -80,7 +80,7 @@ func (b *writeBatch) sortRows() {
 	s.ts, x.ts = x.ts, s.ts
 	s.val, x.val = x.val, s.val
 	s.flags, x.flags = x.flags, s.flags
-	clear(x.tenant) // the old column: its strings may point into messages
+	clear(x.tenant) // the old column: the pooled batch keeps no strings alive
 }
 
 // sortByTenant reorders x.perm stably by the tenant of each row.

@@ -31,7 +31,7 @@ func TestWriteBatchFill(t *testing.T) {
 	}, cache)
 
 	require.Equal(t, 2, b.dropped)
-	// Rows in the table's sort order: by fingerprint, then time.
+	// Rows in the table's sort order: by fingerprint, then as they came.
 	ts, val, flags := []int64{d + 1, d + msPerDay, d + 2, d + 3}, []float64{1, 0, 2, 3}, []uint8{0, staleFlag, 0, 0}
 	if Fingerprint(other) < Fingerprint(up) {
 		ts, val, flags = []int64{d + 3, d + 1, d + msPerDay, d + 2}, []float64{3, 1, 0, 2}, []uint8{0, 0, staleFlag, 0}
@@ -110,7 +110,7 @@ func TestWriteBatchFillFingerprint(t *testing.T) {
 // rows are cached into columns: the writer's steady state.
 func BenchmarkWriteBatchFill(b *testing.B) {
 	const d = 19675 * msPerDay
-	series := make([]Series, 100_000) // a default batch of one sample per series
+	series := make([]Series, 100_000) // a batch of one sample per series
 	cache := newSeriesCache(len(series) * 2)
 	for i := range series {
 		ls := labels.FromStrings("__name__", "node_cpu_seconds_total", "cpu", strconv.Itoa(i%8), "instance", fmt.Sprintf("host-%05d:9100", i/8), "job", "node", "mode", "idle")
@@ -171,25 +171,40 @@ func TestSplitByDays(t *testing.T) {
 
 // TestSortRows checks sortRows on random rows: the result is a
 // permutation of the input, ordered by (tenant, fingerprint), and rows
-// with the same tenant and fingerprint keep their order.
+// with the same tenant and fingerprint keep their order. One batch is
+// reused throughout, as the client's pool reuses them.
 func TestSortRows(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
+	var b writeBatch
 	for _, tc := range []struct {
 		name    string
 		rows    int
 		tenants int
 		fps     int
+		fp      func(uint64) uint64 // spreads the drawn number over a fingerprint
 	}{
-		{"empty", 0, 1, 1}, {"one row", 1, 1, 1}, {"one tenant", 1000, 1, 50}, {"three tenants", 1000, 3, 50},
-		{"one series", 100, 1, 1}, {"many series", 5000, 2, 100_000},
+		{"empty", 0, 1, 1, nil},
+		{"one row", 1, 1, 1, nil},
+		{"one tenant", 1000, 1, 50, nil},
+		{"three tenants", 1000, 3, 50, nil},
+		{"one series", 100, 1, 1, nil},
+		{"one fingerprint, three tenants", 300, 3, 1, nil}, // every radix pass skipped
+		{"high bytes only", 1000, 2, 200, func(n uint64) uint64 { return n << 56 }},
+		{"low bytes only", 1000, 1, 200, func(n uint64) uint64 { return n }},
+		{"many series", 5000, 2, 100_000, nil},
+		{"one tenant again", 700, 1, 50, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var b writeBatch
+			spread := tc.fp
+			if spread == nil {
+				spread = func(n uint64) uint64 { return n * 0x9E3779B97F4A7C15 } // over every byte
+			}
+			b.reset()
 			s := &b.samples
 			for i := range tc.rows {
 				s.tenant = append(s.tenant, "tenant-"+strconv.Itoa(rnd.IntN(tc.tenants)))
-				s.fp = append(s.fp, rnd.Uint64N(uint64(tc.fps))*0x9E3779B97F4A7C15) // spread over every digit
-				s.ts = append(s.ts, int64(i))                                       // arrival order
+				s.fp = append(s.fp, spread(rnd.Uint64N(uint64(tc.fps))))
+				s.ts = append(s.ts, int64(i)) // arrival order
 				s.val = append(s.val, float64(i))
 				s.flags = append(s.flags, uint8(i%2))
 			}

@@ -56,8 +56,9 @@ func TestHeadEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNoContent, code)
 
-	// The writer flushes each partition's batch on its own: wait for all
-	// 800 samples in ClickHouse before taking the pipeline's answer.
+	// Messages that reach the writer after it closed a batch go in the
+	// next one: wait for all 800 samples in ClickHouse before taking the
+	// pipeline's answer.
 	require.Eventually(t, func() bool {
 		r := promQuery(t, full.base, "sum(count_over_time(head_e2e[30m]))").Data.Result
 		return len(r) == 1 && r[0].Value[1] == "800"

@@ -19,10 +19,11 @@ type Consumer struct {
 // the first Fetch.
 func NewConsumer(cfg Config, group string, topics []string, logger *slog.Logger) *Consumer {
 	errLog := logger.With("group", group)
-	// MaxWait: an empty fetch waits this long at most; data ends the wait
-	// at once (MinBytes 1). Each idle partition costs the broker a fetch
-	// per MaxWait: at 250 ms an idle Cairn cost Kafka 7% of a core, at 1 s
-	// 4%. It is also how long closing or rebalancing may wait for a
+	// MaxWait: an empty fetch waits this long at most (kafka-go asks the
+	// broker for a quarter less, its allowance for the round trip); data
+	// ends the wait at once (MinBytes 1). Each idle partition costs the
+	// broker a fetch per wait: at 250 ms an idle Cairn cost Kafka 7% of a
+	// core, at 1 s 4%. It is also how long closing or rebalancing may wait for a
 	// partition reader's fetch to return.
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers:               cfg.BrokerList(),
