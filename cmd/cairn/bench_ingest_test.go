@@ -73,7 +73,9 @@ func TestIngestSideBySide(t *testing.T) {
 // printResults logs the results as a Markdown table.
 func printResults(t *testing.T, results []benchResult) {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "\n| target | samples | wall s | samples/s | CPU s | samples per CPU-second | CPU s with %s settle | samples per CPU-second with settle | acknowledged → queryable |\n|---|---|---|---|---|---|---|---|---|\n", benchSettle())
+	u := results[0].unit
+	fmt.Fprintf(&sb, "\n| target | %s | wall s | %s/s | CPU s | %s per CPU-second | CPU s with %s settle | %s per CPU-second with settle | acknowledged → queryable |\n|---|---|---|---|---|---|---|---|---|\n",
+		u, u, u, benchSettle(), u)
 	for _, r := range results {
 		fmt.Fprintf(&sb, "| %s | %d | %.1f | %.0f | %.1f (%s) | %.0f | %.1f (%s) | %.0f | %s |\n", r.name, r.samples, r.wall.Seconds(),
 			float64(r.samples)/r.wall.Seconds(), r.cpu, r.cpuDetail, float64(r.samples)/r.cpu,
@@ -84,6 +86,7 @@ func printResults(t *testing.T, results []benchResult) {
 
 type benchResult struct {
 	name      string
+	unit      string // "samples" or "lines"
 	samples   int64
 	wall      time.Duration
 	cpu       float64 // seconds
@@ -118,21 +121,28 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// nodeLoad is remote-write bodies of node_exporter-like series, encoded
-// before the clock starts so that every target gets the same bytes.
+// nodeLoad is request bodies encoded before the clock starts so that
+// every target gets the same bytes: remote-write bodies of
+// node_exporter-like series (newNodeLoad) or Loki pushes of access logs
+// (newLogLoad).
 type nodeLoad struct {
-	series   int
-	samples  int64
+	series   int   // series or streams
+	samples  int64 // samples or log lines
 	bodies   [][]byte
 	counts   []int
 	perRound int // bodies per round
+	path     string
+	headers  map[string]string
+	unit     string // what samples counts: "samples" or "lines"
+	table    string // the ClickHouse table that holds them
 }
 
 // split returns the first n rounds of l and the rest.
 func (l *nodeLoad) split(n int) (first, rest *nodeLoad) {
 	k := min(n*l.perRound, len(l.bodies))
 	part := func(bodies [][]byte, counts []int) *nodeLoad {
-		p := &nodeLoad{series: l.series, bodies: bodies, counts: counts, perRound: l.perRound}
+		p := &nodeLoad{series: l.series, bodies: bodies, counts: counts, perRound: l.perRound,
+			path: l.path, headers: l.headers, unit: l.unit, table: l.table}
 		for _, c := range counts {
 			p.samples += int64(c)
 		}
@@ -168,7 +178,9 @@ func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
 		}
 	}
 	base := time.Now().Add(-time.Duration(rounds+60) * 15 * time.Second).Truncate(time.Second).UnixMilli()
-	l := &nodeLoad{series: len(all), perRound: (len(all) + perRequest - 1) / perRequest}
+	l := &nodeLoad{series: len(all), perRound: (len(all) + perRequest - 1) / perRequest, path: "/api/v1/write",
+		headers: map[string]string{"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf", "X-Prometheus-Remote-Write-Version": "0.1.0"},
+		unit: "samples", table: "samples"}
 	for r := range rounds {
 		for i := 0; i < len(all); i += perRequest {
 			end := min(i+perRequest, len(all))
@@ -200,7 +212,7 @@ func (l *nodeLoad) send(t *testing.T, url string, n int) time.Duration {
 	for range n {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(l.bodies); i = int(next.Add(1) - 1) {
-				for !postOnce(client, url, l.bodies[i]) {
+				for !postOnce(client, url, l.bodies[i], l.headers) {
 					failures.Add(1)
 					time.Sleep(50 * time.Millisecond)
 				}
@@ -214,14 +226,14 @@ func (l *nodeLoad) send(t *testing.T, url string, n int) time.Duration {
 	return time.Since(start)
 }
 
-func postOnce(client *http.Client, url string, body []byte) bool {
+func postOnce(client *http.Client, url string, body []byte, headers map[string]string) bool {
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return false
 	}
-	req.Header.Set("Content-Encoding", "snappy")
-	req.Header.Set("Content-Type", "application/x-protobuf")
-	req.Header.Set("X-Prometheus-Remote-Write-Version", "0.1.0")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return false
@@ -278,8 +290,8 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 		chExec(t, chHTTP, "DROP TABLE bench.samples_1m_mv")
 	}
 	if warm.samples > 0 {
-		warm.send(t, p.base+"/api/v1/write", senders)
-		require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= warm.samples }, 5*time.Minute, 100*time.Millisecond)
+		warm.send(t, p.base+warm.path, senders)
+		require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench."+load.table) >= warm.samples }, 5*time.Minute, 100*time.Millisecond)
 	}
 
 	var m cpuMeter
@@ -301,12 +313,12 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 	if path := os.Getenv("CAIRN_BENCH_PROFILE"); path != "" {
 		go captureProfile(t, p.base, path)
 	}
-	wall := load.send(t, p.base+"/api/v1/write", senders)
-	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= warm.samples+load.samples }, 5*time.Minute, 100*time.Millisecond)
+	wall := load.send(t, p.base+load.path, senders)
+	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench."+load.table) >= warm.samples+load.samples }, 5*time.Minute, 100*time.Millisecond)
 	queryable := time.Since(start)
 	cpu, detail := m.used(t)
-	r := benchResult{name: "Cairn (+Kafka +ClickHouse 18.16)", samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail,
-		queryable: fmt.Sprintf("all in %.1fs (%.0f samples/s end to end)", queryable.Seconds(), float64(load.samples)/queryable.Seconds())}
+	r := benchResult{name: "Cairn (+Kafka +ClickHouse 18.16)", unit: load.unit, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail,
+		queryable: fmt.Sprintf("all in %.1fs (%.0f %s/s end to end)", queryable.Seconds(), float64(load.samples)/queryable.Seconds(), load.unit)}
 	r.settle(t, &m)
 	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)); err == nil {
 		if hwm := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status); hwm != nil {
@@ -350,7 +362,7 @@ func benchPeer(t *testing.T, warm, load *nodeLoad, senders int, name, script, pi
 	m.add(t, pidName, s.pid(t, pidName))
 	wall := load.send(t, url, senders)
 	cpu, detail := m.used(t)
-	r := benchResult{name: name, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail, queryable: "n/a (acknowledged = in its head)"}
+	r := benchResult{name: name, unit: load.unit, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail, queryable: "n/a (acknowledged = in its head)"}
 	r.settle(t, &m)
 	return r
 }
