@@ -38,6 +38,7 @@ func testQueueConfig(brokers string) queue.Config {
 func testReceiverConfig() ReceiverConfig {
 	return ReceiverConfig{
 		MaxRequestBytes: 1 << 20, MaxDecodedBytes: 4 << 20,
+		LabelsInterval: 10 * time.Minute, SeriesCacheSize: 1 << 16,
 		Limits: Limits{MaxLabelsPerSeries: 10, MaxLabelNameLength: 64, MaxLabelValueLength: 64, MaxFutureSkew: 10 * time.Minute, MaxLineBytes: 1024},
 	}
 }

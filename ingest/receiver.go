@@ -27,6 +27,13 @@ import (
 type ReceiverConfig struct {
 	MaxRequestBytes int
 	MaxDecodedBytes int
+	// LabelsInterval is how often at least a series' labels go to Kafka;
+	// in between it travels as a reference (labels_sent.go). 0 sends
+	// labels always.
+	LabelsInterval time.Duration
+	// SeriesCacheSize bounds the series whose labels the receiver
+	// remembers sending.
+	SeriesCacheSize int
 	Limits          Limits
 	Builds          BuildsConfig
 	// TenantLimits sizes each tenant's ingestion rate; nil means no
@@ -38,6 +45,10 @@ type ReceiverConfig struct {
 func (c *ReceiverConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxRequestBytes, "ingest.max-request-bytes", 16<<20, "Largest request body accepted, as sent (compressed).")
 	fs.IntVar(&c.MaxDecodedBytes, "ingest.max-decoded-bytes", 64<<20, "Largest request body accepted after decompression.")
+	fs.DurationVar(&c.LabelsInterval, "ingest.labels-interval", 10*time.Minute,
+		"How often at least each series' labels go to Kafka with its samples, and whenever its samples reach a new UTC day; in between, a series travels as its fingerprint. 0 sends labels always. The query role's head is complete from this much after its replay start.")
+	fs.IntVar(&c.SeriesCacheSize, "ingest.series-cache-size", 1<<20,
+		"Series whose sent labels a receiver remembers (about 100 bytes each); a series it forgets is sent with its labels again.")
 	c.Limits.RegisterFlags(fs)
 	c.Builds.RegisterFlags(fs)
 }
@@ -47,6 +58,12 @@ func (c *ReceiverConfig) Validate() error {
 	var errs []error
 	if c.MaxRequestBytes < 1024 {
 		errs = append(errs, fmt.Errorf("-ingest.max-request-bytes: %d, must be at least 1024", c.MaxRequestBytes))
+	}
+	if c.LabelsInterval < 0 {
+		errs = append(errs, fmt.Errorf("-ingest.labels-interval: %s, must not be negative", c.LabelsInterval))
+	}
+	if c.SeriesCacheSize < 1024 {
+		errs = append(errs, fmt.Errorf("-ingest.series-cache-size: %d, must be at least 1024", c.SeriesCacheSize))
 	}
 	if c.MaxDecodedBytes < c.MaxRequestBytes {
 		errs = append(errs, fmt.Errorf("-ingest.max-decoded-bytes: %d, must be at least -ingest.max-request-bytes (%d)", c.MaxDecodedBytes, c.MaxRequestBytes))
@@ -71,6 +88,7 @@ type Receiver struct {
 	bufs     sync.Pool
 	loki     *loki.Decoder
 	tenants  *rateLimiter
+	sent     *labelsSent
 }
 
 // NewReceiver returns a receiver that produces to topics.
@@ -85,6 +103,7 @@ func NewReceiver(cfg ReceiverConfig, topics Topics, producer Producer, logger *s
 		bufs:     sync.Pool{New: func() any { return new(bytes.Buffer) }},
 		loki:     loki.NewDecoder(),
 		tenants:  newRateLimiter(cfg.TenantLimits),
+		sent:     newLabelsSent(cfg.LabelsInterval, cfg.SeriesCacheSize),
 	}
 }
 
@@ -250,13 +269,22 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 		return err
 	}
 	// The fingerprint picks the shard and travels in the message, so the
-	// writer does not hash the labels again.
+	// writer does not hash the labels again; series whose labels went
+	// out recently travel as references, by fingerprint alone.
 	shards := make([][]store.Series, parts)
 	for i := range shards {
 		shards[i] = make([]store.Series, 0, len(series)/parts+len(series)/8+1) // a little above even
 	}
-	for _, s := range series {
-		s.Fingerprint = store.Fingerprint(s.Labels)
+	out := make([]store.Series, len(series))
+	for i, s := range series {
+		if s.Fingerprint == 0 {
+			s.Fingerprint = store.Fingerprint(s.Labels)
+		}
+		out[i] = s
+	}
+	now := rc.now()
+	send := rc.sent.refer(id, out, now)
+	for _, s := range out {
 		shard := s.Fingerprint % uint64(parts)
 		shards[shard] = append(shards[shard], s)
 	}
@@ -273,7 +301,11 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 			ss = ss[n:]
 		}
 	}
-	return rc.producer.Produce(ctx, msgs)
+	if err := rc.producer.Produce(ctx, msgs); err != nil {
+		return err
+	}
+	rc.sent.record(id, send, out, now)
+	return nil
 }
 
 // maxMessageBytes bounds the estimated size of one metrics message, well

@@ -30,11 +30,12 @@ type Head interface {
 // and follows it from then on. It commits nothing and belongs to no
 // consumer group: every query process reads every partition.
 type Tail struct {
-	cfg        queue.Config
-	topic      string
-	head       Head
-	futureSkew time.Duration
-	logger     *slog.Logger
+	cfg            queue.Config
+	topic          string
+	head           Head
+	futureSkew     time.Duration
+	labelsInterval time.Duration
+	logger         *slog.Logger
 
 	set                   *metrics.Set
 	messages, undecodable *metrics.Counter
@@ -43,10 +44,15 @@ type Tail struct {
 // NewTail returns a Tail of topic into head. futureSkew is how far ahead
 // of the receiver's clock ingest accepts samples (-ingest.max-future-skew):
 // a message written before the replay's start may hold samples that much
-// newer, so the head is complete only from the start plus futureSkew.
-func NewTail(cfg queue.Config, topic string, head Head, futureSkew time.Duration, logger *slog.Logger, set *metrics.Set) *Tail {
+// newer. labelsInterval is the longest receivers go without sending a
+// series' labels (-ingest.labels-interval): in between they send
+// references, which the head resolves only from labels it has read, and
+// the labels of a series may have gone out just before the replay's
+// start. So the head is complete only from the start plus labelsInterval
+// plus futureSkew.
+func NewTail(cfg queue.Config, topic string, head Head, futureSkew, labelsInterval time.Duration, logger *slog.Logger, set *metrics.Set) *Tail {
 	return &Tail{
-		cfg: cfg, topic: topic, head: head, futureSkew: futureSkew, logger: logger, set: set,
+		cfg: cfg, topic: topic, head: head, futureSkew: futureSkew, labelsInterval: labelsInterval, logger: logger, set: set,
 		messages:    set.NewCounter(`cairn_head_tail_messages_total{topic="` + topic + `"}`),
 		undecodable: set.NewCounter(`cairn_head_tail_undecodable_messages_total{topic="` + topic + `"}`),
 	}
@@ -65,7 +71,7 @@ func (t *Tail) Run(ctx context.Context) error {
 		Message: t.append,
 		CaughtUp: func(complete time.Time) {
 			t.logger.Info("head: caught up with the metrics topic", "topic", t.topic, "replay", time.Since(start).Round(time.Millisecond))
-			t.head.Ready(complete.Add(t.futureSkew).UnixMilli())
+			t.caughtUp(complete)
 		},
 		PartitionsChanged: func(before, now int) {
 			t.head.Invalidate(fmt.Sprintf("the topic %s went from %d to %d partitions; restart the query role to tail them", t.topic, before, now))
@@ -75,6 +81,15 @@ func (t *Tail) Run(ctx context.Context) error {
 		return fmt.Errorf("head tail: %w", err)
 	}
 	return nil
+}
+
+// caughtUp declares the head ready once the replay has read everything
+// written since complete. A sample at or after complete+labelsInterval+
+// futureSkew was sent at or after complete+labelsInterval, so its
+// series' labels were sent at or after complete and the head has read
+// them; an earlier one may be a reference the head could not resolve.
+func (t *Tail) caughtUp(complete time.Time) {
+	t.head.Ready(complete.Add(t.labelsInterval + t.futureSkew).UnixMilli())
 }
 
 // append decodes one message into the head. A message that does not

@@ -62,7 +62,7 @@ func (c *Client) writeHistograms(ctx context.Context, series []Series, token str
 		if len(s.Histograms) == 0 {
 			continue
 		}
-		fp := Fingerprint(s.Labels)
+		fp := s.ResolvedFingerprint()
 		hints := batchHints(s)
 		for i, h := range s.Histograms {
 			rows = append(rows, histogramRow{tenant: s.Tenant, labels: s.Labels, fp: fp, HistogramSample: h, hint: hints[i]})
@@ -124,7 +124,7 @@ func (c *Client) writeHistogramChunk(ctx context.Context, rows []histogramRow, t
 		cols.ts = append(cols.ts, r.T)
 		cols.histogram = append(cols.histogram, string(buf[start:]))
 		k := seriesKey{tenant: r.tenant, fp: r.fp, day: d}
-		if !c.cache.has(k) && !b.has(k) {
+		if !r.labels.IsEmpty() && !c.cache.has(k) && !b.has(k) {
 			names, values := splitLabels(r.labels)
 			b.addSeries(k, r.labels, names, values)
 		}

@@ -19,9 +19,15 @@ func (s Sample) IsStale() bool { return value.IsStaleNaN(s.V) }
 
 // Series is a batch of samples of one series of one tenant, as ingest
 // hands it to the store. Samples need not be sorted.
+//
+// A series with a Fingerprint and no Labels is a reference to a series
+// whose labels were written before, for every day it has samples on: the
+// writer stores its samples under the fingerprint and writes no series
+// or label index rows (IsRef). Ingest sends each series' labels once per
+// day and interval, and references in between.
 type Series struct {
 	Tenant  string
-	Labels  labels.Labels // must include __name__
+	Labels  labels.Labels // must include __name__, unless a reference
 	Samples []Sample
 	// Histograms are native histogram samples, stored apart from Samples
 	// (histograms_write.go); they need not be sorted either.
@@ -31,6 +37,9 @@ type Series struct {
 	// tells the writer to compute it.
 	Fingerprint uint64
 }
+
+// IsRef reports whether s is a reference: a fingerprint without labels.
+func (s *Series) IsRef() bool { return s.Labels.IsEmpty() && s.Fingerprint != 0 }
 
 // ResolvedFingerprint returns s.Fingerprint, computing it when it is 0.
 func (s *Series) ResolvedFingerprint() uint64 {

@@ -205,6 +205,9 @@ func (b *writeBatch) fill(series []Series, cache *seriesCache) {
 				b.days = append(b.days, d)
 			}
 		}
+		if s.IsRef() {
+			continue // its series rows went with its labels, earlier
+		}
 		var names, values []string // built once per series, when needed
 		for _, d := range b.days {
 			k := seriesKey{tenant: s.Tenant, fp: fp, day: d}

@@ -106,6 +106,23 @@ func TestWriteBatchFillFingerprint(t *testing.T) {
 	}
 }
 
+// TestWriteBatchFillReference checks that a reference (a fingerprint
+// without labels) stores its samples under the fingerprint and writes no
+// series or index rows, whatever the cache holds: its labels were written
+// when they came.
+func TestWriteBatchFillReference(t *testing.T) {
+	const d = 19675 * msPerDay
+	ls := labels.FromStrings("__name__", "up")
+	var b writeBatch
+	b.fill([]Series{
+		{Tenant: "t", Fingerprint: 42, Samples: []Sample{{T: d, V: 1}, {T: d + msPerDay, V: 2}}},
+		{Tenant: "t", Labels: ls, Samples: []Sample{{T: d, V: 3}}},
+	}, newSeriesCache(10))
+	require.ElementsMatch(t, []uint64{42, 42, Fingerprint(ls)}, b.samples.fp)
+	require.Equal(t, []uint64{Fingerprint(ls)}, b.series.fp, "series rows only for the series with labels")
+	require.Equal(t, []uint64{Fingerprint(ls)}, b.index.fp)
+}
+
 // BenchmarkWriteBatchFill turns 10,000 one-sample series whose series
 // rows are cached into columns: the writer's steady state.
 func BenchmarkWriteBatchFill(b *testing.B) {

@@ -180,7 +180,7 @@ func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
 	base := time.Now().Add(-time.Duration(rounds+60) * 15 * time.Second).Truncate(time.Second).UnixMilli()
 	l := &nodeLoad{series: len(all), perRound: (len(all) + perRequest - 1) / perRequest, path: "/api/v1/write",
 		headers: map[string]string{"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf", "X-Prometheus-Remote-Write-Version": "0.1.0"},
-		unit: "samples", table: "samples"}
+		unit:    "samples", table: "samples"}
 	for r := range rounds {
 		for i := 0; i < len(all); i += perRequest {
 			end := min(i+perRequest, len(all))
@@ -309,6 +309,7 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 		m.add(t, "kafka", kafka.pid(t, "kafka"))
 		m.add(t, "clickhouse", ch.pid(t, "clickhouse"))
 	}
+	produced := selfMetric(t, p.base, "cairn_kafka_produced_bytes_total")
 	start := time.Now()
 	if path := os.Getenv("CAIRN_BENCH_PROFILE"); path != "" {
 		go captureProfile(t, p.base, path)
@@ -317,6 +318,8 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench."+load.table) >= warm.samples+load.samples }, 5*time.Minute, 100*time.Millisecond)
 	queryable := time.Since(start)
 	cpu, detail := m.used(t)
+	t.Logf("cairn produced %.1f bytes per %s to Kafka (before Kafka's compression)",
+		(selfMetric(t, p.base, "cairn_kafka_produced_bytes_total")-produced)/float64(load.samples), strings.TrimSuffix(load.unit, "s"))
 	r := benchResult{name: "Cairn (+Kafka +ClickHouse 18.16)", unit: load.unit, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail,
 		queryable: fmt.Sprintf("all in %.1fs (%.0f %s/s end to end)", queryable.Seconds(), float64(load.samples)/queryable.Seconds(), load.unit)}
 	r.settle(t, &m)

@@ -236,13 +236,14 @@ func newPipeline(ctx context.Context, cfg serveConfig, logger *slog.Logger) (*pi
 			hlog := logger.With("component", "head")
 			hcfg := cfg.Head
 			hcfg.FutureSkew = cfg.Receiver.Limits.MaxFutureSkew
+			hcfg.LabelsInterval = cfg.Receiver.LabelsInterval
 			h, err := head.New(hcfg, hlog, p.metrics)
 			if err != nil {
 				p.close()
 				return nil, err
 			}
 			p.head = h
-			p.tail = ingest.NewTail(cfg.Kafka, topics.Metrics, h, cfg.Receiver.Limits.MaxFutureSkew, hlog, p.metrics)
+			p.tail = ingest.NewTail(cfg.Kafka, topics.Metrics, h, cfg.Receiver.Limits.MaxFutureSkew, cfg.Receiver.LabelsInterval, hlog, p.metrics)
 			api.UseHead(h)
 		}
 		api.Register(p.router)

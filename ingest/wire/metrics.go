@@ -18,12 +18,20 @@ import (
 // each histogram in the store's encoding (store.AppendHistogram). A
 // histogram sample must hold exactly one of H and FH, as admission
 // ensures; one that does not is left out.
+//
+// A series with no labels and a fingerprint is a reference
+// (store.Series.IsRef): it travels as its fingerprint and a zero label
+// length, and makes the message version 4. Only writers of this release
+// and later read version 4; messages without references keep the older
+// versions.
 func AppendMetrics(dst []byte, tenant string, series []store.Series) []byte {
 	version := byte(v2)
 	for i := range series {
-		if len(series[i].Histograms) > 0 {
-			version = v3
-			break
+		switch {
+		case series[i].IsRef():
+			version = v4
+		case len(series[i].Histograms) > 0:
+			version = max(version, v3)
 		}
 	}
 	dst = appendHeader(dst, version, KindMetrics, tenant)
@@ -31,7 +39,11 @@ func AppendMetrics(dst []byte, tenant string, series []store.Series) []byte {
 	for i := range series {
 		s := &series[i]
 		dst = binary.LittleEndian.AppendUint64(dst, s.ResolvedFingerprint())
-		dst = appendPackedLabels(dst, s.Labels)
+		if s.IsRef() {
+			dst = append(dst, 0)
+		} else {
+			dst = appendPackedLabels(dst, s.Labels)
+		}
 		dst = binary.AppendUvarint(dst, uint64(len(s.Samples)))
 		var prev int64
 		for _, smp := range s.Samples {
@@ -39,7 +51,7 @@ func AppendMetrics(dst []byte, tenant string, series []store.Series) []byte {
 			prev = smp.T
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(smp.V))
 		}
-		if version == v3 {
+		if version >= v3 {
 			dst = appendHistograms(dst, s.Histograms)
 		}
 	}
@@ -117,7 +129,7 @@ func MetricsSize(tenant string, series []store.Series) int {
 	n := 3 + 2 + len(tenant) + 5
 	for i := range series {
 		s := &series[i]
-		n += 8 + 3 + int(s.Labels.ByteSize()) + 3 + 14*len(s.Samples)
+		n += 8 + 3 + int(s.Labels.ByteSize()) + 3 + 14*len(s.Samples) + 1
 		for _, h := range s.Histograms {
 			n += 16 + histogramSize(h)
 		}
@@ -129,10 +141,12 @@ func MetricsSize(tenant string, series []store.Series) int {
 // share chunks instead of allocating one slice each.
 const sampleChunk = 1024
 
-// DecodeMetrics decodes a metrics message of either version and appends
-// its series to dst. Each series carries the message's tenant, and its
-// fingerprint when the message has it (version 2). Labels share b's
-// memory: b must not change while the series live.
+// DecodeMetrics decodes a metrics message of any version and appends its
+// series to dst. Each series carries the message's tenant, and its
+// fingerprint when the message has it (version 2 on). A reference
+// (version 4) comes out as a series with its fingerprint and no labels
+// (store.Series.IsRef). Labels share b's memory: b must not change while
+// the series live.
 func DecodeMetrics(dst []store.Series, b []byte) ([]store.Series, error) {
 	d, tenant, err := body(b, KindMetrics)
 	if err != nil {
@@ -150,6 +164,13 @@ func DecodeMetrics(dst []store.Series, b []byte) ([]store.Series, error) {
 			fp = d.uint64()
 			ls = d.packedLabels(&lb)
 		}
+		switch {
+		case !ls.IsEmpty() || d.err != nil:
+		case d.version < v4:
+			d.fail("series %d has no labels", i)
+		case fp == 0:
+			d.fail("series %d is a reference without a fingerprint", i)
+		}
 		ns := d.count(9)
 		if ns > cap(chunk)-len(chunk) {
 			chunk = make([]store.Sample, 0, max(ns, sampleChunk))
@@ -162,7 +183,7 @@ func DecodeMetrics(dst []store.Series, b []byte) ([]store.Series, error) {
 		}
 		samples := chunk[start:len(chunk):len(chunk)]
 		var hs []store.HistogramSample
-		if d.version == v3 {
+		if d.version >= v3 {
 			hs = d.histograms()
 		}
 		dst = append(dst, store.Series{Tenant: tenant, Labels: ls, Samples: samples, Histograms: hs, Fingerprint: fp})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/stretchr/testify/require"
@@ -41,6 +42,32 @@ func TestMetricsRoundTrip(t *testing.T) {
 	for i := range in {
 		require.Equal(t, store.Fingerprint(in[i].Labels), got[i].Fingerprint, "the fingerprint travels")
 	}
+}
+
+func TestMetricsReferences(t *testing.T) {
+	full := store.Series{Tenant: "team-a", Labels: labels.FromStrings("__name__", "up", "job", "node"), Samples: []store.Sample{{T: 1700000000000, V: 1}}}
+	in := []store.Series{
+		full,
+		{Tenant: "team-a", Fingerprint: 0xdeadbeef, Samples: []store.Sample{{T: 1700000000000, V: 2}, {T: 1700000015000, V: 3}}},
+		{Tenant: "team-a", Fingerprint: 42, Histograms: []store.HistogramSample{{T: 1700000000000, FH: &histogram.FloatHistogram{Count: 1, Sum: 2}}}},
+	}
+	b := AppendMetrics(nil, "team-a", in)
+	require.Equal(t, byte(v4), b[1], "references make a version 4 message")
+
+	got, err := DecodeMetrics(nil, b)
+	require.NoError(t, err)
+	requireSameSeries(t, in, got)
+	require.False(t, got[0].IsRef())
+	require.Equal(t, store.Fingerprint(full.Labels), got[0].Fingerprint)
+	for i, want := range []uint64{0xdeadbeef, 42} {
+		require.True(t, got[i+1].IsRef(), "series %d", i+1)
+		require.Equal(t, want, got[i+1].Fingerprint)
+	}
+	require.Len(t, got[2].Histograms, 1)
+	require.Equal(t, 2.0, got[2].Histograms[0].FH.Sum)
+
+	// Without references the message keeps the version older writers read.
+	require.Equal(t, byte(v2), AppendMetrics(nil, "team-a", in[:1])[1])
 }
 
 // requireSameSeries checks that got holds the series of want: tenant,
@@ -179,6 +206,8 @@ func TestDecodeMetricsErrors(t *testing.T) {
 		{"truncated", good[:len(good)-3], "count 1 exceeds the 6 bytes left"},
 		{"trailing", append(append([]byte{}, good...), 0), "1 trailing bytes"},
 		{"huge count", []byte{'C', 1, 1, 0, 0xff, 0xff, 0xff, 0xff, 0x0f}, "exceeds"},
+		{"no labels before v4", []byte{'C', 2, 1, 1, 't', 1, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0}, "series 0 has no labels"},
+		{"reference without fingerprint", []byte{'C', 4, 1, 1, 't', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "reference without a fingerprint"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeMetrics(nil, tc.in)
@@ -193,6 +222,7 @@ func FuzzDecodeMetrics(f *testing.F) {
 	f.Add([]byte{'C', 1, 1})
 	f.Add(appendMetricsV1(nil, "t", []store.Series{{Labels: labels.FromStrings("__name__", "m", "a", "b"), Samples: []store.Sample{{T: 1, V: 1}}}}))
 	f.Add(AppendMetrics(nil, "t", []store.Series{{Labels: labels.FromStrings("__name__", "m", "long", strings.Repeat("v", 300))}}))
+	f.Add(AppendMetrics(nil, "t", []store.Series{{Fingerprint: 7, Samples: []store.Sample{{T: 1, V: 1}}}, {Labels: labels.FromStrings("__name__", "m")}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		series, err := DecodeMetrics(nil, b)
 		if err != nil {

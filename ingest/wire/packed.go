@@ -73,8 +73,8 @@ func appendPackedString(dst []byte, s string) []byte {
 }
 
 // packedLabels reads a packed label set. The labels share the message's
-// memory, as views do. A set whose lengths run past its end, or whose
-// names are not strictly ascending, is corrupt.
+// memory, as views do. A set whose lengths run past its end, with an
+// empty name, or whose names are not strictly ascending, is corrupt.
 func (d *decoder) packedLabels(b *labels.ScratchBuilder) labels.Labels {
 	data := d.view()
 	if d.err != nil {
@@ -91,6 +91,10 @@ func (d *decoder) packedLabels(b *labels.ScratchBuilder) labels.Labels {
 		}
 		if value, i, ok = packedString(data, i); !ok {
 			d.fail("label value runs past its label set")
+			return labels.EmptyLabels()
+		}
+		if name == "" {
+			d.fail("empty label name")
 			return labels.EmptyLabels()
 		}
 		if name <= prev && !first {

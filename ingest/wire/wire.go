@@ -22,8 +22,13 @@ const (
 	// metrics message without histograms is still written as v2, so
 	// writers of the previous release read it.
 	v3 = 3
+	// v4 is v3 in which a series may be a reference: its fingerprint
+	// and a zero label length, for a series whose labels went out
+	// before (see AppendMetrics). Messages without references are still
+	// written as v2 or v3.
+	v4 = 4
 	// latest is the newest version this binary reads.
-	latest = v3
+	latest = v4
 )
 
 // Kind says what a message carries.
@@ -99,7 +104,8 @@ func appendLabels(dst []byte, ls labels.Labels) []byte {
 	return dst
 }
 
-// labels reads a label set, sorted, into b.
+// labels reads a label set, sorted, into b. An empty name, or one that
+// appears twice, makes the message corrupt, as in packed labels.
 func (d *decoder) labels(b *labels.ScratchBuilder) labels.Labels {
 	b.Reset()
 	n := d.count(2)
@@ -108,7 +114,18 @@ func (d *decoder) labels(b *labels.ScratchBuilder) labels.Labels {
 		b.Add(name, d.view())
 	}
 	b.Sort()
-	return b.Labels()
+	ls := b.Labels()
+	prev, first := "", true
+	ls.Range(func(l labels.Label) {
+		switch {
+		case l.Name == "":
+			d.fail("empty label name")
+		case !first && l.Name == prev:
+			d.fail("label %q appears twice", l.Name)
+		}
+		prev, first = l.Name, false
+	})
+	return ls
 }
 
 // end checks that nothing follows the last field.

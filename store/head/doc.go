@@ -19,6 +19,19 @@
 // head (cairn_head_invalidated 1): From is never ready again and queries
 // read ClickHouse only, until the process restarts.
 //
+// Receivers send a series' labels to the topic only now and then (at
+// least every -ingest.labels-interval, and on each new UTC day of its
+// samples) and references in between: the series' fingerprint
+// (store.Fingerprint) and samples alone. The head keeps, per tenant (the
+// same labels in two tenants have the same fingerprint), the labels of
+// every series it appended to in the last Window (and at least an hour
+// longer than LabelsInterval), sharing the TSDB's copy, and appends a
+// reference under them. A reference to labels it has not read, as at
+// start for a series whose labels came before the replay, is skipped and
+// counted in cairn_head_unresolved_samples_total. So the replay makes the
+// head complete only from its start plus the labels interval (plus the
+// future skew): by then every series has had its labels sent again.
+//
 // Each tenant's TSDB runs without a write-ahead log (Kafka is the log: a
 // restarted process replays it into an emptied Dir), accepts samples out
 // of order within Window (plus -ingest.max-future-skew, since the newest

@@ -16,6 +16,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/cespare/xxhash/v2"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
 
@@ -29,6 +30,12 @@ type Config struct {
 	// FutureSkew is how far ahead of the clock ingest accepts samples
 	// (-ingest.max-future-skew); set by the program, not by a flag.
 	FutureSkew time.Duration
+	// LabelsInterval is the longest receivers go without sending a
+	// series' labels, sending references in between
+	// (-ingest.labels-interval); set by the program, not by a flag. The
+	// head keeps a series' labels for at least this long after it last
+	// appended to the series (labelsTTL).
+	LabelsInterval time.Duration
 	// Dir holds the TSDB blocks and memory-mapped chunks, one directory
 	// per tenant; it is emptied at start. Empty means a new temporary
 	// directory, removed when Run returns.
@@ -62,15 +69,54 @@ type Head struct {
 	logger *slog.Logger
 
 	mu      sync.RWMutex
-	tenants map[string]*tsdb.DB
+	tenants map[string]*tenantHead
 	closed  bool
 
 	from    atomic.Int64 // complete from here on; math.MaxInt64 until Ready
 	invalid atomic.Bool  // set by Invalidate: never ready again
 
-	appended, refused, tenantsCreated *metrics.Counter
-	invalidated                       *metrics.Gauge
+	// now is the wall clock that ages the labels of references; tests
+	// move it.
+	now func() time.Time
+
+	appended, refused, unresolved, tenantsCreated *metrics.Counter
+	invalidated                                   *metrics.Gauge
 }
+
+// tenantHead is one tenant's TSDB and the labels of its recent series by
+// Cairn fingerprint, which resolve references (store.Series.IsRef). The
+// map is per tenant: the same labels in two tenants have the same
+// fingerprint.
+type tenantHead struct {
+	db *tsdb.DB
+
+	mu     sync.Mutex // guards labels and swept: partitions append concurrently
+	labels map[uint64]labelsEntry
+	swept  int64 // when expired entries were last dropped, ms
+}
+
+// labelsEntry is the labels of a series, in the TSDB's own copy (never
+// a Kafka message's memory, which is reused), and when the head last
+// appended to the series, by the wall clock in ms.
+type labelsEntry struct {
+	labels labels.Labels
+	seen   int64
+}
+
+// labelsTTL is how long an entry of tenantHead.labels outlives its
+// series' last append: Window, which is what the head holds, but at least
+// an hour more than LabelsInterval, however short Window is. Receivers
+// send references for up to LabelsInterval after the labels, and the
+// tail's lag may grow in between; the hour also covers the default
+// -ingest.labels-interval (10m) when LabelsInterval is not set.
+func (c *Config) labelsTTL() time.Duration {
+	return max(c.Window, c.LabelsInterval+time.Hour)
+}
+
+// sweepEvery bounds how often Append looks for expired entries of
+// tenantHead.labels: a pass visits every entry of a tenant, so it is
+// amortised over a minute of appends.
+const sweepEvery = time.Minute
 
 // New returns an empty head, not yet Ready, with its metrics in set.
 func New(cfg Config, logger *slog.Logger, set *metrics.Set) (*Head, error) {
@@ -86,9 +132,10 @@ func New(cfg Config, logger *slog.Logger, set *metrics.Set) (*Head, error) {
 		return nil, err
 	}
 	h := &Head{
-		cfg: cfg, temp: temp, logger: logger, tenants: map[string]*tsdb.DB{},
+		cfg: cfg, temp: temp, logger: logger, tenants: map[string]*tenantHead{}, now: time.Now,
 		appended:       set.NewCounter("cairn_head_samples_appended_total"),
 		refused:        set.NewCounter("cairn_head_samples_refused_total"),
+		unresolved:     set.NewCounter("cairn_head_unresolved_samples_total"),
 		tenantsCreated: set.NewCounter("cairn_head_tenants_created_total"),
 		invalidated:    set.NewGauge("cairn_head_invalidated", nil),
 	}
@@ -98,7 +145,7 @@ func New(cfg Config, logger *slog.Logger, set *metrics.Set) (*Head, error) {
 		defer h.mu.RUnlock()
 		var n uint64
 		for _, t := range h.tenants {
-			n += t.Head().NumSeries()
+			n += t.db.Head().NumSeries()
 		}
 		return float64(n)
 	})
@@ -139,8 +186,8 @@ func (h *Head) From() (from int64, ok bool) {
 	return max(f, time.Now().Add(-h.cfg.Window).UnixMilli()), true
 }
 
-// tenant returns tenant's TSDB, creating it.
-func (h *Head) tenant(tenant string) (*tsdb.DB, error) {
+// tenant returns tenant's TSDB and labels, creating them.
+func (h *Head) tenant(tenant string) (*tenantHead, error) {
 	h.mu.RLock()
 	t := h.tenants[tenant]
 	h.mu.RUnlock()
@@ -172,72 +219,136 @@ func (h *Head) tenant(tenant string) (*tsdb.DB, error) {
 	// Prometheus' TSDB logs every compaction at info; only its warnings
 	// and errors are worth an operator's attention here.
 	tlog := slog.New(warnAndUp{h.logger.Handler()}).With("tenant", tenant)
-	t, err := tsdb.Open(dir, tlog, nil, opts, nil)
+	db, err := tsdb.Open(dir, tlog, nil, opts, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open head of tenant %q: %w", tenant, err)
 	}
+	t = &tenantHead{db: db, labels: map[uint64]labelsEntry{}}
 	h.tenants[tenant] = t
 	h.tenantsCreated.Inc()
 	return t, nil
 }
 
-// Append adds series' samples and native histograms. A sample the head
-// refuses (out of order, or too old) is counted and skipped; Append fails
-// only when a tenant's head cannot be created or committed to.
+// Append adds series' samples and native histograms. A reference
+// (store.Series.IsRef) appends under the labels its tenant's head last
+// saw for its fingerprint; one the head has no labels for is counted in
+// cairn_head_unresolved_samples_total and skipped (the receiver sends
+// its labels again within -ingest.labels-interval). A sample the head
+// refuses (out of order, or too old) is counted and skipped too; Append
+// fails only when a tenant's head cannot be created or committed to.
 func (h *Head) Append(ctx context.Context, series []store.Series) error {
-	apps := map[string]storage.Appender{}
+	now := h.now().UnixMilli()
+	type open struct {
+		t   *tenantHead
+		app storage.Appender
+	}
+	opens := map[string]open{}
 	for i := range series {
 		s := &series[i]
-		app := apps[s.Tenant]
-		if app == nil {
+		o, ok := opens[s.Tenant]
+		if !ok {
 			t, err := h.tenant(s.Tenant)
 			if err != nil {
-				for _, a := range apps {
-					_ = a.Rollback() // an open appender holds back isolation
+				for _, o := range opens {
+					_ = o.app.Rollback() // an open appender holds back isolation
 				}
 				return err
 			}
-			app = t.Appender(ctx)
-			apps[s.Tenant] = app
+			t.sweep(now, h.cfg.labelsTTL())
+			o = open{t: t, app: t.db.Appender(ctx)}
+			opens[s.Tenant] = o
 		}
-		// The decoder's labels may point into a whole Kafka message; a
-		// series the TSDB creates keeps its own copy of them instead.
-		var ref storage.SeriesRef
-		ls := s.Labels
-		if gr, ok := app.(storage.GetRef); ok {
-			if ref, ls = gr.GetRef(s.Labels, s.Labels.Hash()); ref == 0 {
-				ls = s.Labels.Copy()
-			}
+		ref, ls, ok := o.t.resolve(o.app, s, now)
+		if !ok {
+			h.unresolved.Add(len(s.Samples) + len(s.Histograms))
+			continue
 		}
-		var ok, refused int
+		var appended, refused int
 		for _, smp := range s.Samples {
-			r, err := app.Append(ref, ls, smp.T, smp.V)
+			r, err := o.app.Append(ref, ls, smp.T, smp.V)
 			if err != nil {
 				refused++
 				continue
 			}
 			ref = r
-			ok++
+			appended++
 		}
 		for _, hs := range s.Histograms {
-			r, err := app.AppendHistogram(ref, ls, hs.T, hs.H, hs.FH)
+			r, err := o.app.AppendHistogram(ref, ls, hs.T, hs.H, hs.FH)
 			if err != nil {
 				refused++
 				continue
 			}
 			ref = r
-			ok++
+			appended++
 		}
-		h.appended.Add(ok)
+		h.appended.Add(appended)
 		h.refused.Add(refused)
 	}
 	var errs []error
-	for tenant, app := range apps {
-		if err := app.Commit(); err != nil {
+	for tenant, o := range opens {
+		if err := o.app.Commit(); err != nil {
 			errs = append(errs, fmt.Errorf("commit to head of tenant %q: %w", tenant, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// resolve returns the labels to append s under and the TSDB's reference
+// to the series, 0 if it has none yet, and remembers the labels under
+// s's fingerprint as seen at now (ms). ok is false for a reference whose
+// labels t does not hold.
+func (t *tenantHead) resolve(app storage.Appender, s *store.Series, now int64) (ref storage.SeriesRef, ls labels.Labels, ok bool) {
+	fp := s.ResolvedFingerprint()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ls = s.Labels
+	own := false // ls is memory of the head's own, not of a Kafka message
+	if s.IsRef() {
+		e, known := t.labels[fp]
+		if !known {
+			return 0, labels.EmptyLabels(), false
+		}
+		ls, own = e.labels, true
+	}
+	// A series the TSDB holds comes with the TSDB's copy of its labels,
+	// which the map then shares; a new one gets a copy, which the TSDB
+	// keeps.
+	if gr, isGetRef := app.(storage.GetRef); isGetRef {
+		var kept labels.Labels
+		if ref, kept = gr.GetRef(ls, ls.Hash()); ref != 0 {
+			ls, own = kept, true
+		}
+	}
+	if !own {
+		ls = ls.Copy()
+	}
+	t.labels[fp] = labelsEntry{labels: ls, seen: now}
+	return ref, ls, true
+}
+
+// sweep drops the labels of series not appended to for ttl, at most once
+// every sweepEvery, so that the map holds about the series of the last
+// ttl rather than every series ever seen. Every append, labelled or
+// reference, refreshes its entry by the wall clock rather than by sample
+// time: a sender catching up on samples older than Window keeps its
+// series' labels while it moves on to recent ones. (The replay at start
+// touches every entry at once, so series that ended early in it stay up
+// to ttl longer.) Dropping is safe: a series not appended to for ttl,
+// longer than LabelsInterval, gets its labels sent again before any
+// further reference.
+func (t *tenantHead) sweep(now int64, ttl time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if now-t.swept < sweepEvery.Milliseconds() {
+		return
+	}
+	t.swept = now
+	for fp, e := range t.labels {
+		if now-e.seen > ttl.Milliseconds() {
+			delete(t.labels, fp)
+		}
+	}
 }
 
 // Querier returns a querier over tenant's samples in [mint, maxt]. A
@@ -249,7 +360,7 @@ func (h *Head) Querier(tenant string, mint, maxt int64) (storage.Querier, error)
 	if t == nil {
 		return storage.NoopQuerier(), nil
 	}
-	q, err := t.Querier(mint, maxt)
+	q, err := t.db.Querier(mint, maxt)
 	if err != nil {
 		return nil, fmt.Errorf("head querier of tenant %q: %w", tenant, err)
 	}
@@ -265,11 +376,11 @@ func (h *Head) Close() error {
 	defer h.mu.Unlock()
 	var errs []error
 	for tenant, t := range h.tenants {
-		if err := t.Close(); err != nil {
+		if err := t.db.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close head of tenant %q: %w", tenant, err))
 		}
 	}
-	h.tenants = map[string]*tsdb.DB{}
+	h.tenants = map[string]*tenantHead{}
 	h.closed = true
 	if h.temp {
 		if err := os.RemoveAll(h.cfg.Dir); err != nil {

@@ -102,6 +102,80 @@ func TestHeadAppendQuery(t *testing.T) {
 	require.Equal(t, 1.0, metricValue(t, set, "cairn_head_samples_refused_total"))
 }
 
+// TestHeadReferences: a reference appends under the labels its tenant's
+// head last appended with its fingerprint; one it has no labels for, in
+// that tenant, is skipped and counted; labels not appended to for
+// labelsTTL are forgotten.
+func TestHeadReferences(t *testing.T) {
+	h, set := newTestHead(t, time.Hour)
+	clock := time.Now()
+	h.now = func() time.Time { return clock }
+	ctx := context.Background()
+	now := clock.UnixMilli()
+	up := labels.FromStrings("__name__", "up", "job", "a")
+	fp := store.Fingerprint(up)
+	ref := func(tenant string, fp uint64, ts int64, v float64) store.Series {
+		return store.Series{Tenant: tenant, Fingerprint: fp, Samples: []store.Sample{{T: ts, V: v}}}
+	}
+	counts := func(appended, unresolved float64) {
+		t.Helper()
+		require.Equal(t, appended, metricValue(t, set, "cairn_head_samples_appended_total"), "appended")
+		require.Equal(t, unresolved, metricValue(t, set, "cairn_head_unresolved_samples_total"), "unresolved")
+	}
+
+	// Before its labels, a reference resolves to nothing; the labels
+	// come with a fingerprint of 0, which the head computes.
+	require.NoError(t, h.Append(ctx, []store.Series{ref("t1", fp, now, 0)}))
+	counts(0, 1)
+	require.NoError(t, h.Append(ctx, []store.Series{{Tenant: "t1", Labels: up, Samples: []store.Sample{{T: now + 1000, V: 1}}}}))
+	counts(1, 1)
+
+	require.NoError(t, h.Append(ctx, []store.Series{
+		ref("t1", fp, now+2000, 2),
+		ref("t1", 42, now+2000, 9), // a fingerprint never seen
+		ref("t2", fp, now+2000, 9), // labels of another tenant
+		{Tenant: "t1", Fingerprint: 43, Histograms: []store.HistogramSample{{T: now + 2000, H: &histogram.Histogram{Count: 1, ZeroCount: 1, ZeroThreshold: 1e-128}}}},
+	}))
+	counts(2, 4)
+	require.Equal(t, map[string][]store.Sample{up.String(): {{T: now + 1000, V: 1}, {T: now + 2000, V: 2}}},
+		read(t, h, "t1", now-time.Hour.Milliseconds(), now+time.Hour.Milliseconds()))
+	require.Empty(t, read(t, h, "t2", now-time.Hour.Milliseconds(), now+time.Hour.Milliseconds()))
+
+	// Each append, a reference's too, keeps the labels another labelsTTL.
+	ttl := h.cfg.labelsTTL()
+	clock = clock.Add(ttl - time.Minute)
+	require.NoError(t, h.Append(ctx, []store.Series{ref("t1", fp, now+3000, 3)}))
+	clock = clock.Add(ttl - time.Minute)
+	require.NoError(t, h.Append(ctx, []store.Series{ref("t1", fp, now+4000, 4)}))
+	counts(4, 4)
+	// Past it, they are gone (the TSDB may still hold the series): a
+	// reference waits for the labels to come again.
+	clock = clock.Add(ttl + sweepEvery)
+	require.NoError(t, h.Append(ctx, []store.Series{ref("t1", fp, now+5000, 5)}))
+	counts(4, 5)
+	require.NoError(t, h.Append(ctx, []store.Series{
+		{Tenant: "t1", Labels: up, Fingerprint: fp, Samples: []store.Sample{{T: now + 6000, V: 6}}},
+		ref("t1", fp, now+7000, 7),
+	}))
+	counts(6, 5)
+	got := read(t, h, "t1", now-time.Hour.Milliseconds(), now+time.Hour.Milliseconds())
+	require.Equal(t, []float64{1, 2, 3, 4, 6, 7}, values(got[up.String()]))
+}
+
+func TestLabelsTTL(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want time.Duration
+	}{
+		{Config{Window: 24 * time.Hour, LabelsInterval: 10 * time.Minute}, 24 * time.Hour},
+		{Config{Window: time.Minute, LabelsInterval: 10 * time.Minute}, 70 * time.Minute},
+		{Config{Window: time.Minute}, time.Hour},
+		{Config{Window: 2 * time.Hour, LabelsInterval: 3 * time.Hour}, 4 * time.Hour},
+	} {
+		require.Equal(t, tc.want, tc.cfg.labelsTTL(), "%+v", tc.cfg)
+	}
+}
+
 func TestHeadReady(t *testing.T) {
 	h, _ := newTestHead(t, time.Hour)
 	_, ok := h.From()

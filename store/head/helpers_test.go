@@ -10,6 +10,8 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/store"
 )
 
 func slogDiscard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -28,4 +30,13 @@ func metricValue(t *testing.T, set *metrics.Set, name string) float64 {
 	}
 	t.Fatalf("metric %s not found in\n%s", name, b.String())
 	return 0
+}
+
+// values returns the values of samples, in order.
+func values(samples []store.Sample) []float64 {
+	out := make([]float64, 0, len(samples))
+	for _, s := range samples {
+		out = append(out, s.V)
+	}
+	return out
 }

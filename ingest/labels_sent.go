@@ -1,0 +1,155 @@
+package ingest
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+// labelsSent remembers, per tenant and series fingerprint, when this
+// receiver last had a series' labels acknowledged by Kafka and for which
+// UTC day. In between, the series travels as a reference
+// (store.Series.IsRef): its fingerprint and samples, a fifth of the bytes
+// of a node_exporter series with its labels, and nothing for the writer
+// to decode or hash.
+//
+// What makes a reference safe: the writer stores a series' labels (the
+// series and series_labels rows, one per day) when it meets them, and a
+// reference goes to the same partition as its labels (the fingerprint
+// picks the partition), after them. So a series is sent with labels again
+// whenever a sample falls on a day other than the one they were last sent
+// for, and at least every interval, which bounds how far back a reader
+// of the topic must look to learn every series' labels (the query role's
+// head replays the topic; see Tail). The entry is recorded only once
+// Kafka acknowledged the labels: a request that failed sends them again
+// on its retry. Two receivers, or two requests at once, may both send a
+// series' labels; the store keeps one row.
+//
+// Memory is bounded by two generations of at most size/2 entries each
+// (tenants together):
+// when the current one fills, it becomes the previous one and the oldest
+// entries go. A forgotten series is sent with its labels, nothing worse.
+type labelsSent struct {
+	interval time.Duration // 0 disables references
+	size     int
+
+	mu        sync.RWMutex
+	cur, prev map[string]map[uint64]sentAt // by tenant, then fingerprint
+	n         int                          // entries in cur
+}
+
+// sentAt is when (Unix seconds) and for which day a series' labels were
+// last acknowledged.
+type sentAt struct {
+	day int64
+	at  int64
+}
+
+func newLabelsSent(interval time.Duration, size int) *labelsSent {
+	return &labelsSent{interval: interval, size: max(size, 2), cur: map[string]map[uint64]sentAt{}}
+}
+
+// refer turns into references, in place, the series of tenant whose
+// labels went out recently enough for every day they have samples on,
+// and returns the fingerprints of the others, which travel with their
+// labels and are recorded (record) once Kafka acknowledged them. Each
+// series' Fingerprint must be set.
+func (ls *labelsSent) refer(tenant string, series []store.Series, now time.Time) []uint64 {
+	if ls.interval <= 0 {
+		return nil
+	}
+	oldest := now.Add(-ls.interval).Unix()
+	var send []uint64
+	ls.mu.RLock()
+	defer ls.mu.RUnlock()
+	cur, prev := ls.cur[tenant], ls.prev[tenant]
+	for i := range series {
+		s := &series[i]
+		e, ok := cur[s.Fingerprint]
+		if !ok {
+			e, ok = prev[s.Fingerprint]
+		}
+		if ok && e.at >= oldest && onDay(s, e.day) {
+			s.Labels = labels.EmptyLabels()
+			continue
+		}
+		send = append(send, s.Fingerprint)
+	}
+	return send
+}
+
+// record notes that the labels of the series fps of tenant, in a request
+// received at now, were acknowledged: they are references until the day
+// of their samples changes or interval passes.
+func (ls *labelsSent) record(tenant string, fps []uint64, series []store.Series, now time.Time) {
+	if len(fps) == 0 {
+		return
+	}
+	// The day of a series is that of its first sample; one with samples
+	// on two days (a rare request across midnight) is sent with labels
+	// again until its samples keep to one.
+	days := make(map[uint64]int64, len(fps))
+	for i := range series {
+		if d, ok := firstDay(&series[i]); ok {
+			days[series[i].Fingerprint] = d
+		}
+	}
+	at := now.Unix()
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	for _, fp := range fps {
+		d, ok := days[fp]
+		if !ok {
+			continue
+		}
+		if ls.n >= ls.size/2 {
+			ls.prev, ls.cur, ls.n = ls.cur, map[string]map[uint64]sentAt{}, 0
+		}
+		cur := ls.cur[tenant]
+		if cur == nil {
+			cur = map[uint64]sentAt{}
+			ls.cur[tenant] = cur
+		}
+		if _, ok := cur[fp]; !ok {
+			ls.n++
+		}
+		cur[fp] = sentAt{day: d, at: at}
+	}
+}
+
+// msPerDay is the length of a UTC day in milliseconds.
+const msPerDay = 86_400_000
+
+// dayOf is the UTC day of a timestamp in milliseconds, as the store
+// partitions by it (negative timestamps, which the store refuses, round
+// toward zero alike).
+func dayOf(t int64) int64 { return t / msPerDay }
+
+// firstDay returns the day of the first sample or histogram of s.
+func firstDay(s *store.Series) (int64, bool) {
+	switch {
+	case len(s.Samples) > 0:
+		return dayOf(s.Samples[0].T), true
+	case len(s.Histograms) > 0:
+		return dayOf(s.Histograms[0].T), true
+	}
+	return 0, false
+}
+
+// onDay reports whether every sample and histogram of s is on day.
+func onDay(s *store.Series, day int64) bool {
+	for _, p := range s.Samples {
+		if dayOf(p.T) != day {
+			return false
+		}
+	}
+	for _, h := range s.Histograms {
+		if dayOf(h.T) != day {
+			return false
+		}
+	}
+	return true
+}

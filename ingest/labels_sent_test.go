@@ -1,0 +1,194 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/VictoriaMetrics/metrics"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cairn-dev/cairn/ingest/queue"
+	"github.com/cairn-dev/cairn/ingest/wire"
+	"github.com/cairn-dev/cairn/store"
+)
+
+func TestLabelsSent(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	day := t0.UnixMilli()
+	series := func(fp uint64, ts ...int64) store.Series {
+		s := store.Series{Labels: labels.FromStrings("__name__", "m"), Fingerprint: fp}
+		for _, t := range ts {
+			s.Samples = append(s.Samples, store.Sample{T: t, V: 1})
+		}
+		return s
+	}
+	type step struct {
+		name   string
+		tenant string
+		at     time.Time
+		series []store.Series
+		acked  bool     // record what was sent, as after Kafka's acknowledgement
+		refs   []uint64 // the fingerprints that must go as references
+	}
+	for _, tc := range []struct {
+		name     string
+		interval time.Duration
+		size     int
+		steps    []step
+	}{
+		{
+			name: "labels once, then references", interval: 10 * time.Minute, size: 1024,
+			steps: []step{
+				{name: "first", tenant: "a", at: t0, series: []store.Series{series(1, day), series(2, day)}, acked: true},
+				{name: "again", tenant: "a", at: t0.Add(time.Minute), series: []store.Series{series(1, day+15000), series(2, day+15000), series(3, day)}, acked: true, refs: []uint64{1, 2}},
+				{name: "new one is known now", tenant: "a", at: t0.Add(2 * time.Minute), series: []store.Series{series(3, day+30000)}, refs: []uint64{3}},
+			},
+		},
+		{
+			name: "not acknowledged, sent again", interval: 10 * time.Minute, size: 1024,
+			steps: []step{
+				{name: "failed", tenant: "a", at: t0, series: []store.Series{series(1, day)}},
+				{name: "retry", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
+				{name: "then", tenant: "a", at: t0, series: []store.Series{series(1, day)}, refs: []uint64{1}},
+			},
+		},
+		{
+			name: "every interval", interval: 10 * time.Minute, size: 1024,
+			steps: []step{
+				{name: "first", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
+				{name: "just within", tenant: "a", at: t0.Add(10 * time.Minute), series: []store.Series{series(1, day)}, refs: []uint64{1}},
+				{name: "past it", tenant: "a", at: t0.Add(10*time.Minute + time.Second), series: []store.Series{series(1, day)}, acked: true},
+				{name: "renewed", tenant: "a", at: t0.Add(11 * time.Minute), series: []store.Series{series(1, day)}, refs: []uint64{1}},
+			},
+		},
+		{
+			name: "a new day", interval: time.Hour, size: 1024,
+			steps: []step{
+				{name: "first", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
+				{name: "next day", tenant: "a", at: t0, series: []store.Series{series(1, day+msPerDay)}, acked: true},
+				{name: "back a day", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
+				{name: "two days at once", tenant: "a", at: t0, series: []store.Series{series(1, day, day+msPerDay)}, acked: true},
+				{name: "still the first's day", tenant: "a", at: t0, series: []store.Series{series(1, day)}, refs: []uint64{1}},
+			},
+		},
+		{
+			name: "per tenant", interval: time.Hour, size: 1024,
+			steps: []step{
+				{name: "a", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
+				{name: "b has its own", tenant: "b", at: t0, series: []store.Series{series(1, day)}, acked: true},
+				{name: "b knows now", tenant: "b", at: t0, series: []store.Series{series(1, day)}, refs: []uint64{1}},
+			},
+		},
+		{
+			name: "disabled", interval: 0, size: 1024,
+			steps: []step{
+				{name: "first", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
+				{name: "never references", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
+			},
+		},
+		{
+			name: "forgotten past two generations", interval: time.Hour, size: 4,
+			steps: []step{
+				{name: "1 and 2 fill a generation", tenant: "a", at: t0, series: []store.Series{series(1, day), series(2, day)}, acked: true},
+				{name: "3 starts the next", tenant: "a", at: t0, series: []store.Series{series(3, day)}, acked: true},
+				{name: "the previous one still counts", tenant: "a", at: t0, series: []store.Series{series(1, day), series(3, day)}, refs: []uint64{1, 3}},
+				{name: "4 and 5 push 1 and 2 out", tenant: "a", at: t0, series: []store.Series{series(4, day), series(5, day)}, acked: true},
+				{name: "1 is sent again", tenant: "a", at: t0, series: []store.Series{series(1, day), series(5, day)}, refs: []uint64{5}, acked: true},
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ls := newLabelsSent(tc.interval, tc.size)
+			for _, st := range tc.steps {
+				send := ls.refer(st.tenant, st.series, st.at)
+				var refs []uint64
+				for _, s := range st.series {
+					if s.IsRef() {
+						refs = append(refs, s.Fingerprint)
+					} else if tc.interval > 0 {
+						require.Contains(t, send, s.Fingerprint, "%s: a series with labels is recorded once acknowledged", st.name)
+					}
+				}
+				require.Equal(t, st.refs, refs, st.name)
+				if st.acked {
+					ls.record(st.tenant, send, st.series, st.at)
+				}
+			}
+		})
+	}
+}
+
+// flakyProducer keeps what it is given, or fails while fail is set.
+type flakyProducer struct {
+	fail bool
+	msgs []queue.Message
+}
+
+func (p *flakyProducer) Produce(_ context.Context, msgs []queue.Message) error {
+	if p.fail {
+		return queue.ErrUnavailable
+	}
+	p.msgs = append(p.msgs, msgs...)
+	return nil
+}
+
+func (*flakyProducer) Partitions(context.Context, string) (int, error) { return 2, nil }
+
+// TestProduceMetricsReferences follows series through the receiver's
+// encoding: with labels until Kafka acknowledged them, by fingerprint
+// after, on the partition of their labels.
+func TestProduceMetricsReferences(t *testing.T) {
+	p := &flakyProducer{}
+	rc := NewReceiver(testReceiverConfig(), Topics{Metrics: "m"}, p, discard(), metrics.NewSet())
+	now := time.Now()
+	rc.now = func() time.Time { return now }
+	request := func() []store.Series {
+		return []store.Series{
+			{Tenant: "t", Labels: labels.FromStrings("__name__", "up", "job", "a"), Samples: []store.Sample{{T: now.UnixMilli(), V: 1}}},
+			{Tenant: "t", Labels: labels.FromStrings("__name__", "up", "job", "b"), Samples: []store.Sample{{T: now.UnixMilli(), V: 0}}},
+		}
+	}
+	// decoded returns what the producer got since the last call, and each
+	// series' partition key.
+	decoded := func() (out []store.Series, keys []string) {
+		for _, m := range p.msgs {
+			series, err := wire.DecodeMetrics(nil, m.Value)
+			require.NoError(t, err)
+			for range series {
+				keys = append(keys, string(m.Key))
+			}
+			out = append(out, series...)
+		}
+		p.msgs = nil
+		return out, keys
+	}
+
+	p.fail = true
+	require.True(t, errors.Is(rc.produceMetrics(context.Background(), "t", request()), queue.ErrUnavailable))
+	p.fail = false
+	in := request()
+	require.NoError(t, rc.produceMetrics(context.Background(), "t", in))
+	require.False(t, in[0].IsRef(), "the caller's series keep their labels")
+	first, firstKeys := decoded()
+	require.Len(t, first, 2)
+	for _, s := range first {
+		require.False(t, s.IsRef(), "labels go until Kafka acknowledged them, the failed attempt included")
+	}
+
+	require.NoError(t, rc.produceMetrics(context.Background(), "t", request()))
+	second, secondKeys := decoded()
+	require.Len(t, second, 2)
+	for i, s := range second {
+		require.True(t, s.IsRef(), "series %d", i)
+		j := 0
+		if s.Fingerprint != first[0].Fingerprint {
+			j = 1
+		}
+		require.Equal(t, first[j].Fingerprint, s.Fingerprint)
+		require.Equal(t, firstKeys[j], secondKeys[i], "a reference goes to the partition of its labels")
+		require.Equal(t, request()[j].Samples, s.Samples)
+	}
+}
