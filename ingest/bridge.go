@@ -320,7 +320,7 @@ func (b *Bridge) prepareMetrics(id string, value []byte, format otlp.Format) (fu
 	for _, d := range res.Dropped {
 		b.rc.drop(bridgeProtocol, &v, reject(d.Reason, "%s", d.Msg), d.Points)
 	}
-	kept := b.rc.admit(bridgeProtocol, res.Series, &v, nil)
+	kept := b.rc.admit(bridgeProtocol, res.Series, &v, nil, nil)
 	b.rc.countSamples(bridgeProtocol, "received", "", v.received)
 	b.noteRejections(id, "samples", &v)
 	return func(ctx context.Context) error {

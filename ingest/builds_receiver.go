@@ -222,7 +222,7 @@ func (rc *Receiver) acceptBuilds(w http.ResponseWriter, r *http.Request, protoco
 		return
 	}
 	var sv verdict
-	series := rc.admit(protocol, builds.Series(id, kept), &sv, nil)
+	series := rc.admit(protocol, builds.Series(id, kept), &sv, nil, nil)
 	if err := rc.produce(r.Context(), protocol, id, series, &sv); err != nil {
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
 		return

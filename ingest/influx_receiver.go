@@ -142,7 +142,7 @@ func (rc *Receiver) handleInflux(w http.ResponseWriter, r *http.Request, v1 bool
 			named = true
 			v.first = &rejection{reason: v.first.reason, msg: fmt.Sprintf("line %d: %s", res.Line[i], v.first.msg)}
 		}
-	})
+	}, nil)
 	if err := rc.produce(r.Context(), protocol, id, kept, &v); err != nil {
 		fail("kafka", http.StatusServiceUnavailable, err)
 		return

@@ -56,29 +56,45 @@ func newLabelsSent(interval time.Duration, size int) *labelsSent {
 // labels went out recently enough for every day they have samples on,
 // and returns the fingerprints of the others, which travel with their
 // labels and are recorded (record) once Kafka acknowledged them. Each
-// series' Fingerprint must be set.
+// series' Fingerprint must be set. A series that is a reference already
+// (the remote write decoder found it fresh, knownSeries) stays one, even
+// if it turned stale since: its labels went out at most the time it took
+// to decode the request more than interval ago.
 func (ls *labelsSent) refer(tenant string, series []store.Series, now time.Time) []uint64 {
-	if ls.interval <= 0 {
-		return nil
-	}
-	oldest := now.Add(-ls.interval).Unix()
+	fresh, unlock := ls.fresh(tenant, now.Unix())
+	defer unlock()
 	var send []uint64
-	ls.mu.RLock()
-	defer ls.mu.RUnlock()
-	cur, prev := ls.cur[tenant], ls.prev[tenant]
 	for i := range series {
 		s := &series[i]
+		switch {
+		case s.IsRef():
+		case fresh(s):
+			s.Labels = labels.EmptyLabels()
+		case ls.interval > 0:
+			send = append(send, s.Fingerprint)
+		}
+	}
+	return send
+}
+
+// fresh returns a function that tells whether a series of tenant may go
+// as a reference at now (Unix seconds): Kafka acknowledged its labels
+// within interval, for the day of every sample. ls is read-locked until
+// unlock is called.
+func (ls *labelsSent) fresh(tenant string, now int64) (fresh func(*store.Series) bool, unlock func()) {
+	if ls.interval <= 0 {
+		return func(*store.Series) bool { return false }, func() {}
+	}
+	oldest := now - int64(ls.interval/time.Second)
+	ls.mu.RLock()
+	cur, prev := ls.cur[tenant], ls.prev[tenant]
+	return func(s *store.Series) bool {
 		e, ok := cur[s.Fingerprint]
 		if !ok {
 			e, ok = prev[s.Fingerprint]
 		}
-		if ok && e.at >= oldest && onDay(s, e.day) {
-			s.Labels = labels.EmptyLabels()
-			continue
-		}
-		send = append(send, s.Fingerprint)
-	}
-	return send
+		return ok && e.at >= oldest && onDay(s, e.day)
+	}, ls.mu.RUnlock
 }
 
 // record notes that the labels of the series fps of tenant, in a request

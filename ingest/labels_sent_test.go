@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -191,4 +192,53 @@ func TestProduceMetricsReferences(t *testing.T) {
 		require.Equal(t, firstKeys[j], secondKeys[i], "a reference goes to the partition of its labels")
 		require.Equal(t, request()[j].Samples, s.Samples)
 	}
+}
+
+// TestRemoteWriteReferences follows remote write requests through the
+// receiver on kfake: a series' labels go to Kafka once, then its samples
+// by fingerprint, validated labels are not checked again, and a rejected
+// sample of a series that left the decoder without labels is still
+// reported under them.
+func TestRemoteWriteReferences(t *testing.T) {
+	e := newReceiverEnv(t)
+	now := e.now.UnixMilli()
+	tenant := map[string]string{"X-Scope-OrgID": "team-a"}
+	demo := []string{"__name__", "demo_metric", "job", "x"}
+	up := []string{"__name__", "up", "job", "y"}
+
+	code, body, _ := e.post(t, "/api/v1/write", rwBody(t, series(now, 1, demo...), series(now, 2, up...)), tenant)
+	require.Equal(t, http.StatusNoContent, code, body)
+	code, body, _ = e.post(t, "/api/v1/write", rwBody(t, series(now+15000, 3, demo...), series(now+15000, 4, up...)), tenant)
+	require.Equal(t, http.StatusNoContent, code, body)
+	code, body, _ = e.post(t, "/api/v1/write", rwBody(t, series(now+30000, 5, demo...), series(now+time.Hour.Milliseconds(), 6, up...)), tenant)
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Contains(t, body, `{__name__="up", job="y"}`, "the rejection names the series")
+	require.Contains(t, body, "1 of 2 samples rejected")
+	// Invalid labels are refused every time, never remembered.
+	for range 2 {
+		code, body, _ = e.post(t, "/api/v1/write", rwBody(t, series(now, 1, "__name__", "bad", "0label", "v")), tenant)
+		require.Equal(t, http.StatusBadRequest, code)
+		require.Contains(t, body, `label name "0label"`)
+	}
+
+	got := e.consumeSeries(t, 5)
+	require.Len(t, got, 5)
+	byFP := map[uint64]labels.Labels{}
+	for _, s := range got {
+		if !s.IsRef() {
+			byFP[s.Fingerprint] = s.Labels
+		}
+	}
+	require.Len(t, byFP, 2, "each series' labels went once")
+	values := map[string][]float64{}
+	for _, s := range got {
+		ls, ok := byFP[s.Fingerprint]
+		require.True(t, ok, "a reference to a series whose labels went before")
+		require.Equal(t, "team-a", s.Tenant)
+		for _, smp := range s.Samples {
+			values[ls.Get("__name__")] = append(values[ls.Get("__name__")], smp.V)
+		}
+	}
+	require.ElementsMatch(t, []float64{1, 3, 5}, values["demo_metric"])
+	require.ElementsMatch(t, []float64{2, 4}, values["up"])
 }

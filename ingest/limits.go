@@ -111,6 +111,22 @@ func (l *Limits) window(now time.Time) (minT, maxT int64) {
 	return minT, maxT
 }
 
+// plainInWindow reports whether s holds no native histograms (which
+// admission checks for more than time) and only samples inside the
+// accepted time window: whether admission can reject nothing of it.
+func (l *Limits) plainInWindow(s *store.Series, now time.Time) bool {
+	if len(s.Histograms) > 0 {
+		return false
+	}
+	minT, maxT := l.window(now)
+	for _, smp := range s.Samples {
+		if smp.T < minT || smp.T > maxT {
+			return false
+		}
+	}
+	return true
+}
+
 // filterSamples drops samples outside the accepted time window from s in
 // place and reports the first rejection, if any.
 func (l *Limits) filterSamples(s *store.Series, now time.Time) *rejection {

@@ -50,7 +50,7 @@ func (rc *Receiver) handleOTLPMetrics(w http.ResponseWriter, r *http.Request) {
 			hit[o] = true
 			rejectedPoints++
 		}
-	})
+	}, nil)
 	if err := rc.produce(r.Context(), protocol, id, kept, &v); err != nil {
 		fail("kafka", http.StatusServiceUnavailable, err)
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/VictoriaMetrics/metrics"
 	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/cairn-dev/cairn/ingest/loki"
 	"github.com/cairn-dev/cairn/ingest/queue"
@@ -89,6 +90,7 @@ type Receiver struct {
 	loki     *loki.Decoder
 	tenants  *rateLimiter
 	sent     *labelsSent
+	known    *knownSeries
 }
 
 // NewReceiver returns a receiver that produces to topics.
@@ -104,6 +106,7 @@ func NewReceiver(cfg ReceiverConfig, topics Topics, producer Producer, logger *s
 		loki:     loki.NewDecoder(),
 		tenants:  newRateLimiter(cfg.TenantLimits),
 		sent:     newLabelsSent(cfg.LabelsInterval, cfg.SeriesCacheSize),
+		known:    newKnownSeries(cfg.SeriesCacheSize),
 	}
 }
 
@@ -146,21 +149,50 @@ func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
 		rc.fail(w, protocol, "body", statusOf(err), err)
 		return
 	}
-	series, err := remotewrite.DecodeV1(buf.Bytes(), id, rc.cfg.MaxDecodedBytes)
+	var known remotewrite.Known
+	done := func() {}
+	if rc.cfg.LabelsInterval > 0 {
+		known, done = rc.known.lookup(id, rc.sent, rc.now().Unix())
+	}
+	series, raws, err := remotewrite.DecodeV1Known(buf.Bytes(), id, rc.cfg.MaxDecodedBytes, known)
+	done()
 	if err != nil {
 		rc.fail(w, protocol, "decode", http.StatusBadRequest, err)
 		return
 	}
-	rc.acceptSeries(w, r, protocol, id, series)
+	rc.learn(id, series, raws)
+	rc.acceptSeries(w, r, protocol, id, series, func(i int) labels.Labels {
+		ls, _ := remotewrite.DecodeLabels(raws[i]) // decoded once already
+		return ls
+	})
+}
+
+// learn remembers the encoded labels of the series that are not
+// references and pass validation, with their fingerprint, which it sets.
+func (rc *Receiver) learn(id string, series []store.Series, raws [][]byte) {
+	if rc.cfg.LabelsInterval <= 0 {
+		return
+	}
+	var learnt []knownEntry
+	for i := range series {
+		s := &series[i]
+		if s.IsRef() || raws[i] == nil || rc.cfg.Limits.checkSeries(s) != nil {
+			continue
+		}
+		s.Fingerprint = store.Fingerprint(s.Labels)
+		learnt = append(learnt, knownEntry{raw: raws[i], fp: s.Fingerprint})
+	}
+	rc.known.add(id, learnt)
 }
 
 // acceptSeries validates series, produces the valid ones and answers: 204
 // when all were accepted, 400 naming the first rejection when some were
 // not (the rest are stored, as Prometheus and Mimir do), 503 when Kafka
-// did not acknowledge.
-func (rc *Receiver) acceptSeries(w http.ResponseWriter, r *http.Request, protocol, id string, series []store.Series) {
+// did not acknowledge. labelsOf returns the labels of a reference among
+// series, by index, for the message when its samples are rejected.
+func (rc *Receiver) acceptSeries(w http.ResponseWriter, r *http.Request, protocol, id string, series []store.Series, labelsOf func(i int) labels.Labels) {
 	var v verdict
-	kept := rc.admit(protocol, series, &v, nil)
+	kept := rc.admit(protocol, series, &v, nil, labelsOf)
 	if err := rc.produce(r.Context(), protocol, id, kept, &v); err != nil {
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
 		return
@@ -212,15 +244,26 @@ func (rc *Receiver) drop(protocol string, v *verdict, rej *rejection, n int) {
 
 // admit validates series against the limits, in place, and returns those
 // with samples left. onReject, when not nil, learns the index in series of
-// every series that lost samples.
-func (rc *Receiver) admit(protocol string, series []store.Series, v *verdict, onReject func(i int)) []store.Series {
+// every series that lost samples. A reference (store.Series.IsRef) has
+// had its labels validated before: only its samples are checked, and
+// labelsOf, when not nil, gives it back its labels for the message when
+// some may be rejected.
+func (rc *Receiver) admit(protocol string, series []store.Series, v *verdict, onReject func(i int), labelsOf func(i int) labels.Labels) []store.Series {
 	now := rc.now()
 	kept := series[:0]
 	for i := range series {
 		s := &series[i]
 		n := len(s.Samples) + len(s.Histograms)
 		v.received += n
-		rej := rc.cfg.Limits.checkSeries(s)
+		var rej *rejection
+		switch {
+		case s.IsRef():
+			if labelsOf != nil && !rc.cfg.Limits.plainInWindow(s, now) {
+				s.Labels = labelsOf(i)
+			}
+		default:
+			rej = rc.cfg.Limits.checkSeries(s)
+		}
 		if rej == nil {
 			rej = rc.cfg.Limits.filterSamples(s, now)
 			if hrej := rc.cfg.Limits.filterHistograms(s, now); rej == nil {

@@ -69,7 +69,7 @@ func (rc *Receiver) handleRemoteWriteV2(w http.ResponseWriter, r *http.Request, 
 	if req.Exemplars > 0 {
 		rc.set.GetOrCreateCounter(fmt.Sprintf(`cairn_ingest_exemplars_dropped_total{protocol=%q}`, protocol)).Add(req.Exemplars)
 	}
-	kept := rc.admit(protocol, req.Series, &v, nil)
+	kept := rc.admit(protocol, req.Series, &v, nil, nil)
 	if err := rc.produce(r.Context(), protocol, id, kept, &v); err != nil {
 		rc.fail(w, protocol, "kafka", http.StatusServiceUnavailable, err)
 		return

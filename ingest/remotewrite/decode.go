@@ -19,15 +19,44 @@ var ErrDecode = errors.New("cannot decode remote write request")
 // each carrying tenant. maxDecoded bounds the uncompressed size, so a small
 // body cannot claim gigabytes.
 func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error) {
+	series, _, err := DecodeV1Known(body, tenant, maxDecoded, nil)
+	return series, err
+}
+
+// Known tells DecodeV1Known which series' labels it need not decode.
+// Given a TimeSeries' labels as sent (its leading label fields, encoded)
+// and its decoded samples and histograms, it returns the fingerprint of
+// the series, or false to have the labels decoded. Since the labels
+// decode from those bytes alone, a receiver that validated them once may
+// answer for them ever after.
+type Known func(rawLabels []byte, samples []store.Sample, histograms []store.HistogramSample) (fingerprint uint64, ok bool)
+
+// DecodeV1Known is DecodeV1 that asks known, when not nil, about each
+// series: one it knows comes out as a reference (store.Series.IsRef),
+// its fingerprint and samples without labels. It also returns each
+// series' labels as sent, for Known and DecodeLabels, or nil where they
+// were not all leading fields (such a series is never a reference). The
+// raw labels share the decoded body's memory, as labels do.
+func DecodeV1Known(body []byte, tenant string, maxDecoded int, known Known) ([]store.Series, [][]byte, error) {
 	raw, err := decompress(body, maxDecoded)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	series, err := decodeWriteRequest(raw, tenant)
+	series, raws, err := decodeWriteRequest(raw, tenant, known)
 	if err != nil {
-		return nil, fmt.Errorf("%w: protobuf: %v", ErrDecode, err)
+		return nil, nil, fmt.Errorf("%w: protobuf: %v", ErrDecode, err)
 	}
-	return series, nil
+	return series, raws, nil
+}
+
+// DecodeLabels decodes labels as DecodeV1Known returned them raw.
+func DecodeLabels(raw []byte) (labels.Labels, error) {
+	var b labels.ScratchBuilder
+	if err := addLabels(raw, &b); err != nil {
+		return labels.EmptyLabels(), fmt.Errorf("%w: protobuf: %v", ErrDecode, err)
+	}
+	b.Sort()
+	return b.Labels(), nil
 }
 
 // decompress undoes the snappy block compression of a remote write body,

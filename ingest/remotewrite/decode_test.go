@@ -2,6 +2,7 @@ package remotewrite
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/prompb"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/cairn-dev/cairn/store"
 )
@@ -148,7 +150,7 @@ func FuzzDecodeMatchesPrompb(f *testing.F) {
 		if want.Unmarshal(raw) != nil {
 			return
 		}
-		got, err := decodeWriteRequest(append([]byte(nil), raw...), "t")
+		got, _, err := decodeWriteRequest(append([]byte(nil), raw...), "t", nil)
 		if errors.Is(err, errGroup) || errors.Is(err, errTruncated) {
 			return
 		}
@@ -177,5 +179,74 @@ func FuzzDecodeMatchesPrompb(f *testing.F) {
 				}
 			}
 		}
+
+		// A Known that knows every series: each whose labels all lead
+		// comes out a reference, its raw labels decoding to the labels
+		// above, and samples the same.
+		refs, raws, err := decodeWriteRequest(append([]byte(nil), raw...), "t", func(rawLabels []byte, samples []store.Sample, _ []store.HistogramSample) (uint64, bool) {
+			return uint64(len(rawLabels)) + 1, true
+		})
+		require.NoError(t, err)
+		require.Len(t, refs, len(got))
+		require.Len(t, raws, len(got))
+		for i := range refs {
+			require.Equal(t, got[i].Samples, refs[i].Samples)
+			if raws[i] == nil {
+				require.False(t, refs[i].IsRef(), "series %d: labels after other fields are decoded", i)
+				require.Equal(t, got[i].Labels.String(), refs[i].Labels.String())
+				continue
+			}
+			require.True(t, refs[i].IsRef(), "series %d", i)
+			require.Equal(t, uint64(len(raws[i]))+1, refs[i].Fingerprint)
+			ls, err := DecodeLabels(raws[i])
+			require.NoError(t, err)
+			require.Equal(t, got[i].Labels.String(), ls.String(), "series %d: raw labels decode alike", i)
+		}
 	})
+}
+
+// TestDecodeV1Known checks which series DecodeV1Known asks about and
+// what it makes of the answer.
+func TestDecodeV1Known(t *testing.T) {
+	up := labels.FromStrings("__name__", "up", "job", "a")
+	down := labels.FromStrings("__name__", "up", "job", "b")
+	body, err := EncodeV1([]store.Series{
+		{Labels: up, Samples: []store.Sample{{T: 1, V: 1}}},
+		{Labels: down, Samples: []store.Sample{{T: 2, V: 0}, {T: 3, V: 1}}},
+	})
+	require.NoError(t, err)
+	var asked []string
+	series, raws, err := DecodeV1Known(body, "t", 1<<20, func(rawLabels []byte, samples []store.Sample, _ []store.HistogramSample) (uint64, bool) {
+		ls, err := DecodeLabels(rawLabels)
+		require.NoError(t, err)
+		asked = append(asked, fmt.Sprintf("%s %d", ls, len(samples)))
+		return 42, labels.Equal(ls, up)
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{`{__name__="up", job="a"} 1`, `{__name__="up", job="b"} 2`}, asked)
+	require.Len(t, raws, 2)
+	require.True(t, series[0].IsRef())
+	require.Equal(t, uint64(42), series[0].Fingerprint)
+	require.Equal(t, []store.Sample{{T: 1, V: 1}}, series[0].Samples)
+	require.False(t, series[1].IsRef())
+	require.Equal(t, down.String(), series[1].Labels.String())
+	require.Zero(t, series[1].Fingerprint)
+
+	// Labels after the samples are decoded, never looked up.
+	ts := protowire.AppendTag(nil, fieldSamples, protowire.BytesType)
+	ts = protowire.AppendBytes(ts, protowire.AppendVarint(protowire.AppendTag(nil, fieldSampleTS, protowire.VarintType), 5))
+	for _, kv := range [][2]string{{"__name__", "late"}} {
+		l := protowire.AppendBytes(protowire.AppendTag(nil, fieldName, protowire.BytesType), []byte(kv[0]))
+		l = protowire.AppendBytes(protowire.AppendTag(l, fieldValue, protowire.BytesType), []byte(kv[1]))
+		ts = protowire.AppendBytes(protowire.AppendTag(ts, fieldLabels, protowire.BytesType), l)
+	}
+	req := protowire.AppendBytes(protowire.AppendTag(nil, fieldTimeseries, protowire.BytesType), ts)
+	series, raws, err = DecodeV1Known(snappy.Encode(nil, req), "t", 1<<20, func([]byte, []store.Sample, []store.HistogramSample) (uint64, bool) {
+		t.Fatal("asked about labels that were not all leading")
+		return 0, false
+	})
+	require.NoError(t, err)
+	require.Nil(t, raws[0])
+	require.Equal(t, `{__name__="late"}`, series[0].Labels.String())
+	require.Equal(t, []store.Sample{{T: 5}}, series[0].Samples)
 }

@@ -36,70 +36,92 @@ var (
 // decodeWriteRequest decodes a prometheus.WriteRequest straight into
 // series, skipping fields Cairn does not store (exemplars, metadata).
 // Native histograms, rare next to float samples, go through prompb's
-// own decoder.
+// own decoder. A series known (when known is not nil) comes out as a
+// reference, its labels left undecoded; raws holds each series' leading
+// label fields (nil when labels came after other fields).
 //
 // It allocates little: label names and values are strings that point
 // into raw rather than copies, and the samples of all series share one
 // array. raw must therefore never be modified afterwards; DecodeV1 owns
 // it, fresh from the snappy decoder, and nothing writes to it.
-func decodeWriteRequest(raw []byte, tenant string) ([]store.Series, error) {
+func decodeWriteRequest(raw []byte, tenant string, known Known) (out []store.Series, raws [][]byte, err error) {
 	var (
-		out     []store.Series
 		samples = make([]store.Sample, 0, len(raw)/64)
 		b       labels.ScratchBuilder
 	)
 	for rest := raw; len(rest) > 0; {
 		num, typ, v, next, err := nextField(rest)
 		if err != nil {
-			return out, err
+			return out, raws, err
 		}
 		rest = next
 		if num != fieldTimeseries || typ != protowire.BytesType {
 			continue
 		}
 		start := len(samples)
-		var hs []store.HistogramSample
-		samples, hs, err = decodeTimeSeries(v, &b, samples)
+		var ts timeSeries
+		samples, err = ts.decode(v, samples)
 		if err != nil {
-			return out, fmt.Errorf("timeseries[%d]: %w", len(out), err)
+			return out, raws, fmt.Errorf("timeseries[%d]: %w", len(out), err)
 		}
-		b.Sort()
-		out = append(out, store.Series{Tenant: tenant, Labels: b.Labels(), Samples: samples[start:len(samples):len(samples)], Histograms: hs})
+		s := store.Series{Tenant: tenant, Samples: samples[start:len(samples):len(samples)], Histograms: ts.histograms}
+		if fp, ok := ts.known(known, s.Samples); ok {
+			s.Fingerprint = fp
+		} else {
+			if err := ts.addLabels(&b); err != nil {
+				return out, raws, fmt.Errorf("timeseries[%d]: %w", len(out), err)
+			}
+			b.Sort()
+			s.Labels = b.Labels()
+		}
+		out = append(out, s)
+		raws = append(raws, ts.rawLabels)
 	}
-	return out, nil
+	return out, raws, nil
 }
 
-// decodeTimeSeries adds the labels of one TimeSeries to b (after a reset),
-// appends its samples to samples and returns its native histograms.
-func decodeTimeSeries(ts []byte, b *labels.ScratchBuilder, samples []store.Sample) ([]store.Sample, []store.HistogramSample, error) {
-	var hs []store.HistogramSample
-	b.Reset()
-	for len(ts) > 0 {
-		num, typ, v, next, err := nextField(ts)
+// timeSeries is one prometheus.TimeSeries, its labels not yet decoded.
+type timeSeries struct {
+	all        []byte // the whole message
+	rawLabels  []byte // its leading label fields; nil when labels came later too
+	histograms []store.HistogramSample
+}
+
+// decode splits ts into its leading label fields and the rest, appending
+// its samples to samples and keeping its native histograms.
+func (t *timeSeries) decode(ts []byte, samples []store.Sample) ([]store.Sample, error) {
+	t.all = ts
+	leading, other := len(ts), false
+	for rest := ts; len(rest) > 0; {
+		num, typ, v, next, err := nextField(rest)
 		if err != nil {
-			return samples, hs, err
+			return samples, err
 		}
-		ts = next
+		isLabel := num == fieldLabels && typ == protowire.BytesType
+		switch {
+		case isLabel && other:
+			leading = -1 // labels after other fields: no raw labels
+		case !isLabel && !other:
+			other = true
+			if leading >= 0 {
+				leading = len(ts) - len(rest)
+			}
+		}
+		rest = next
 		if typ != protowire.BytesType {
 			continue
 		}
 		switch num {
-		case fieldLabels:
-			name, value, err := decodeLabel(v)
-			if err != nil {
-				return samples, hs, err
-			}
-			b.Add(name, value)
 		case fieldSamples:
 			s, err := decodeSample(v)
 			if err != nil {
-				return samples, hs, err
+				return samples, err
 			}
 			samples = append(samples, s)
 		case fieldHistograms:
 			var h prompb.Histogram
 			if err := h.Unmarshal(v); err != nil {
-				return samples, hs, fmt.Errorf("histograms[%d]: %w", len(hs), err)
+				return samples, fmt.Errorf("histograms[%d]: %w", len(t.histograms), err)
 			}
 			s := store.HistogramSample{T: h.Timestamp}
 			if h.IsFloatHistogram() {
@@ -107,10 +129,47 @@ func decodeTimeSeries(ts []byte, b *labels.ScratchBuilder, samples []store.Sampl
 			} else {
 				s.H = h.ToIntHistogram()
 			}
-			hs = append(hs, s)
+			t.histograms = append(t.histograms, s)
 		}
 	}
-	return samples, hs, nil
+	if leading >= 0 {
+		t.rawLabels = ts[:leading]
+	}
+	return samples, nil
+}
+
+// known asks known about the series, when its labels are all leading.
+func (t *timeSeries) known(known Known, samples []store.Sample) (uint64, bool) {
+	if known == nil || t.rawLabels == nil {
+		return 0, false
+	}
+	return known(t.rawLabels, samples, t.histograms)
+}
+
+// addLabels adds the series' labels to b, after a reset.
+func (t *timeSeries) addLabels(b *labels.ScratchBuilder) error {
+	b.Reset()
+	return addLabels(t.all, b)
+}
+
+// addLabels adds the labels among the fields of ts to b.
+func addLabels(ts []byte, b *labels.ScratchBuilder) error {
+	for len(ts) > 0 {
+		num, typ, v, next, err := nextField(ts)
+		if err != nil {
+			return err
+		}
+		ts = next
+		if num != fieldLabels || typ != protowire.BytesType {
+			continue
+		}
+		name, value, err := decodeLabel(v)
+		if err != nil {
+			return err
+		}
+		b.Add(name, value)
+	}
+	return nil
 }
 
 func decodeLabel(v []byte) (name, value string, err error) {

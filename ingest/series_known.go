@@ -1,0 +1,86 @@
+package ingest
+
+import (
+	"sync"
+
+	"github.com/cairn-dev/cairn/store"
+)
+
+// knownSeries remembers, per tenant, the remote write encoding of label
+// sets that passed validation, with their fingerprint. Prometheus sends a
+// series' labels the same way, byte for byte, in every request, so most
+// series of a request are found here by one map lookup on their bytes:
+// then neither decoding, nor validating, nor hashing their labels is
+// needed, and when labelsSent says their labels went out recently, they
+// leave the decoder as references, never having had labels at all.
+//
+// The labels of a series decode from its bytes alone, and the limits
+// they were checked against are flags, fixed for the process' life, so a
+// validated encoding stays valid. Memory is bounded as in labelsSent: two
+// generations of at most size/2 entries, keyed by copies of the bytes
+// (about 100 for a node_exporter series).
+type knownSeries struct {
+	size int
+
+	mu        sync.RWMutex
+	cur, prev map[string]map[string]uint64 // by tenant, then encoded labels
+	n         int                          // entries in cur
+}
+
+func newKnownSeries(size int) *knownSeries {
+	return &knownSeries{size: max(size, 2), cur: map[string]map[string]uint64{}}
+}
+
+// knownEntry is an encoded label set and its series' fingerprint.
+type knownEntry struct {
+	raw []byte
+	fp  uint64
+}
+
+// add remembers entries of tenant; their raw labels are copied.
+func (k *knownSeries) add(tenant string, entries []knownEntry) {
+	if len(entries) == 0 {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, e := range entries {
+		if k.n >= k.size/2 {
+			k.prev, k.cur, k.n = k.cur, map[string]map[string]uint64{}, 0
+		}
+		cur := k.cur[tenant]
+		if cur == nil {
+			cur = map[string]uint64{}
+			k.cur[tenant] = cur
+		}
+		if _, ok := cur[string(e.raw)]; !ok {
+			cur[string(e.raw)] = e.fp
+			k.n++
+		}
+	}
+}
+
+// lookup returns a remotewrite.Known for a request of tenant: it knows a
+// series whose encoded labels were validated before and whose labels went
+// to Kafka recently enough for its samples (sent). The caller must call
+// done when the request is decoded; both caches are read-locked until
+// then.
+func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known func([]byte, []store.Sample, []store.HistogramSample) (uint64, bool), done func()) {
+	k.mu.RLock()
+	cur, prev := k.cur[tenant], k.prev[tenant]
+	fresh, unlock := sent.fresh(tenant, now)
+	known = func(raw []byte, samples []store.Sample, hs []store.HistogramSample) (uint64, bool) {
+		fp, ok := cur[string(raw)]
+		if !ok {
+			if fp, ok = prev[string(raw)]; !ok {
+				return 0, false
+			}
+		}
+		s := store.Series{Samples: samples, Histograms: hs, Fingerprint: fp}
+		return fp, fresh(&s)
+	}
+	return known, func() {
+		unlock()
+		k.mu.RUnlock()
+	}
+}
