@@ -68,7 +68,7 @@ func (ls *labelsSent) refer(tenant string, series []store.Series, now time.Time)
 		s := &series[i]
 		switch {
 		case s.IsRef():
-		case fresh(s):
+		case fresh(s.Fingerprint, s.Samples, s.Histograms):
 			s.Labels = labels.EmptyLabels()
 		case ls.interval > 0:
 			send = append(send, s.Fingerprint)
@@ -81,19 +81,19 @@ func (ls *labelsSent) refer(tenant string, series []store.Series, now time.Time)
 // as a reference at now (Unix seconds): Kafka acknowledged its labels
 // within interval, for the day of every sample. ls is read-locked until
 // unlock is called.
-func (ls *labelsSent) fresh(tenant string, now int64) (fresh func(*store.Series) bool, unlock func()) {
+func (ls *labelsSent) fresh(tenant string, now int64) (fresh func(fp uint64, samples []store.Sample, hs []store.HistogramSample) bool, unlock func()) {
 	if ls.interval <= 0 {
-		return func(*store.Series) bool { return false }, func() {}
+		return func(uint64, []store.Sample, []store.HistogramSample) bool { return false }, func() {}
 	}
 	oldest := now - int64(ls.interval/time.Second)
 	ls.mu.RLock()
 	cur, prev := ls.cur[tenant], ls.prev[tenant]
-	return func(s *store.Series) bool {
-		e, ok := cur[s.Fingerprint]
+	return func(fp uint64, samples []store.Sample, hs []store.HistogramSample) bool {
+		e, ok := cur[fp]
 		if !ok {
-			e, ok = prev[s.Fingerprint]
+			e, ok = prev[fp]
 		}
-		return ok && e.at >= oldest && onDay(s, e.day)
+		return ok && e.at >= oldest && onDay(samples, hs, e.day)
 	}, ls.mu.RUnlock
 }
 
@@ -155,14 +155,14 @@ func firstDay(s *store.Series) (int64, bool) {
 	return 0, false
 }
 
-// onDay reports whether every sample and histogram of s is on day.
-func onDay(s *store.Series, day int64) bool {
-	for _, p := range s.Samples {
+// onDay reports whether every sample and histogram is on day.
+func onDay(samples []store.Sample, hs []store.HistogramSample, day int64) bool {
+	for _, p := range samples {
 		if dayOf(p.T) != day {
 			return false
 		}
 	}
-	for _, h := range s.Histograms {
+	for _, h := range hs {
 		if dayOf(h.T) != day {
 			return false
 		}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -91,6 +92,8 @@ type Receiver struct {
 	tenants  *rateLimiter
 	sent     *labelsSent
 	known    *knownSeries
+	// shardBufs holds produceMetrics' arrays between requests.
+	shardBufs seriesBufs
 }
 
 // NewReceiver returns a receiver that produces to topics.
@@ -302,7 +305,7 @@ func (rc *Receiver) produce(ctx context.Context, protocol, id string, kept []sto
 
 // produceMetrics groups series by partition, one message per partition
 // (more when a message would pass -kafka.max-message-bytes), and
-// produces them all.
+// produces them all. It sets each series' Fingerprint.
 func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []store.Series) error {
 	if len(series) == 0 {
 		return nil
@@ -312,27 +315,33 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 		return err
 	}
 	// The fingerprint picks the shard and travels in the message, so the
-	// writer does not hash the labels again; series whose labels went
-	// out recently travel as references, by fingerprint alone.
-	shards := make([][]store.Series, parts)
-	for i := range shards {
-		shards[i] = make([]store.Series, 0, len(series)/parts+len(series)/8+1) // a little above even
-	}
-	out := make([]store.Series, len(series))
-	for i, s := range series {
+	// writer does not hash the labels again. The shards are runs of one
+	// array, a copy, in which series whose labels went out recently
+	// become references, by fingerprint alone.
+	bounds := make([]int, parts+1)
+	for i := range series {
+		s := &series[i]
 		if s.Fingerprint == 0 {
 			s.Fingerprint = store.Fingerprint(s.Labels)
 		}
-		out[i] = s
+		bounds[s.Fingerprint%uint64(parts)+1]++
+	}
+	for i := range parts {
+		bounds[i+1] += bounds[i]
+	}
+	sharded := rc.shardBufs.get(len(series))
+	defer rc.shardBufs.put(sharded)
+	next := slices.Clone(bounds[:parts])
+	for _, s := range series {
+		shard := s.Fingerprint % uint64(parts)
+		sharded[next[shard]] = s
+		next[shard]++
 	}
 	now := rc.now()
-	send := rc.sent.refer(id, out, now)
-	for _, s := range out {
-		shard := s.Fingerprint % uint64(parts)
-		shards[shard] = append(shards[shard], s)
-	}
+	send := rc.sent.refer(id, sharded, now)
 	msgs := make([]queue.Message, 0, parts)
-	for shard, ss := range shards {
+	for shard := range parts {
+		ss := sharded[bounds[shard]:bounds[shard+1]]
 		for len(ss) > 0 {
 			n := seriesPerMessage(ss, maxMessageBytes)
 			buf := make([]byte, 0, wire.MetricsSize(id, ss[:n]))
@@ -347,8 +356,26 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 	if err := rc.producer.Produce(ctx, msgs); err != nil {
 		return err
 	}
-	rc.sent.record(id, send, out, now)
+	rc.sent.record(id, send, sharded, now)
 	return nil
+}
+
+// seriesBufs pools the arrays produceMetrics shards series into.
+type seriesBufs struct{ pool sync.Pool }
+
+// get returns an array of n series.
+func (p *seriesBufs) get(n int) []store.Series {
+	if b, ok := p.pool.Get().(*[]store.Series); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]store.Series, n)
+}
+
+// put returns b to the pool, cleared, so that it holds no request's
+// memory.
+func (p *seriesBufs) put(b []store.Series) {
+	clear(b)
+	p.pool.Put(&b)
 }
 
 // maxMessageBytes bounds the estimated size of one metrics message, well

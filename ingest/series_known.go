@@ -76,8 +76,7 @@ func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known 
 				return 0, false
 			}
 		}
-		s := store.Series{Samples: samples, Histograms: hs, Fingerprint: fp}
-		return fp, fresh(&s)
+		return fp, fresh(fp, samples, hs)
 	}
 	return known, func() {
 		unlock()

@@ -45,10 +45,15 @@ var (
 // array. raw must therefore never be modified afterwards; DecodeV1 owns
 // it, fresh from the snappy decoder, and nothing writes to it.
 func decodeWriteRequest(raw []byte, tenant string, known Known) (out []store.Series, raws [][]byte, err error) {
+	n, err := countSeries(raw)
+	if err != nil {
+		return nil, nil, err
+	}
 	var (
-		samples = make([]store.Sample, 0, len(raw)/64)
+		samples = make([]store.Sample, 0, n)
 		b       labels.ScratchBuilder
 	)
+	out, raws = make([]store.Series, 0, n), make([][]byte, 0, n)
 	for rest := raw; len(rest) > 0; {
 		num, typ, v, next, err := nextField(rest)
 		if err != nil {
@@ -78,6 +83,23 @@ func decodeWriteRequest(raw []byte, tenant string, known Known) (out []store.Ser
 		raws = append(raws, ts.rawLabels)
 	}
 	return out, raws, nil
+}
+
+// countSeries counts the TimeSeries of a WriteRequest, so that the
+// slices of their series are allocated once, at their size.
+func countSeries(raw []byte) (int, error) {
+	n := 0
+	for rest := raw; len(rest) > 0; {
+		num, typ, _, next, err := nextField(rest)
+		if err != nil {
+			return 0, err
+		}
+		rest = next
+		if num == fieldTimeseries && typ == protowire.BytesType {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // timeSeries is one prometheus.TimeSeries, its labels not yet decoded.
