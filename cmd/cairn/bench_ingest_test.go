@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -74,12 +75,12 @@ func TestIngestSideBySide(t *testing.T) {
 func printResults(t *testing.T, results []benchResult) {
 	var sb strings.Builder
 	u := results[0].unit
-	fmt.Fprintf(&sb, "\n| target | %s | wall s | %s/s | CPU s | %s per CPU-second | CPU s with %s settle | %s per CPU-second with settle | acknowledged → queryable |\n|---|---|---|---|---|---|---|---|---|\n",
+	fmt.Fprintf(&sb, "\n| target | %s | wall s | %s/s | CPU s | %s per CPU-second | without JIT | CPU s with %s settle | %s per CPU-second with settle | without JIT | acknowledged → queryable |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
 		u, u, u, benchSettle(), u)
 	for _, r := range results {
-		fmt.Fprintf(&sb, "| %s | %d | %.1f | %.0f | %.1f (%s) | %.0f | %.1f (%s) | %.0f | %s |\n", r.name, r.samples, r.wall.Seconds(),
-			float64(r.samples)/r.wall.Seconds(), r.cpu, r.cpuDetail, float64(r.samples)/r.cpu,
-			r.settled, r.settledDetail, float64(r.samples)/r.settled, r.queryable)
+		fmt.Fprintf(&sb, "| %s | %d | %.1f | %.0f | %.1f (%s) | %.0f | %.0f | %.1f (%s) | %.0f | %.0f | %s |\n", r.name, r.samples, r.wall.Seconds(),
+			float64(r.samples)/r.wall.Seconds(), r.cpu, r.cpuDetail, float64(r.samples)/r.cpu, float64(r.samples)/(r.cpu-r.jit),
+			r.settled, r.settledDetail, float64(r.samples)/r.settled, float64(r.samples)/(r.settled-r.settledJIT), r.queryable)
 	}
 	t.Log(sb.String())
 }
@@ -92,10 +93,15 @@ type benchResult struct {
 	cpu       float64 // seconds
 	cpuDetail string
 	queryable string
+	// jit: of cpu, the seconds a JVM's JIT compiler threads used (Kafka's
+	// compiling its hot paths, a cost of a young broker, which a
+	// long-running one has paid).
+	jit float64
 	// settled: CPU seconds up to benchSettle after the load (Cairn: after
 	// it was queryable), background work such as merges included.
 	settled       float64
 	settledDetail string
+	settledJIT    float64
 }
 
 // benchSettle is how long each target's CPU keeps being counted after its
@@ -111,7 +117,7 @@ func benchSettle() time.Duration {
 // settle waits benchSettle and sets the settled CPU of r from m.
 func (r *benchResult) settle(t *testing.T, m *cpuMeter) {
 	time.Sleep(benchSettle())
-	r.settled, r.settledDetail = m.used(t)
+	r.settled, r.settledDetail, r.settledJIT = m.used(t)
 }
 
 func envInt(name string, def int) int {
@@ -254,26 +260,68 @@ func cpuSeconds(t *testing.T, pid int) float64 {
 	return (utime + stime) / 100 // USER_HZ
 }
 
+// jitSeconds returns the user+system CPU time of a JVM's JIT compiler
+// threads (C1 and C2 CompilerThread), as far as they are still running:
+// a thread that ended takes its time with it, so this may undercount.
+func jitSeconds(t *testing.T, pid int) float64 {
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	require.NoError(t, err)
+	var total float64
+	for _, task := range tasks {
+		comm, err := os.ReadFile(task + "/comm")
+		if err != nil || !strings.Contains(string(comm), "CompilerThre") {
+			continue // gone, or not a compiler thread
+		}
+		b, err := os.ReadFile(task + "/stat")
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+		utime, _ := strconv.ParseFloat(f[11], 64)
+		stime, _ := strconv.ParseFloat(f[12], 64)
+		total += (utime + stime) / 100
+	}
+	return total
+}
+
 type cpuMeter struct {
 	names  []string
 	pids   []int
 	starts []float64
+	// The JVMs among pids (jvm[i]), and their compiler threads' CPU at
+	// the start.
+	jvm       []bool
+	jitStarts []float64
 }
 
 func (m *cpuMeter) add(t *testing.T, name string, pid int) {
 	m.names, m.pids, m.starts = append(m.names, name), append(m.pids, pid), append(m.starts, cpuSeconds(t, pid))
+	m.jvm, m.jitStarts = append(m.jvm, false), append(m.jitStarts, 0)
 }
 
-// used returns the CPU seconds used since add, in total and per process.
-func (m *cpuMeter) used(t *testing.T) (float64, string) {
-	var total float64
+// addJVM is add for a Java process, whose JIT compiler threads are
+// measured apart as well.
+func (m *cpuMeter) addJVM(t *testing.T, name string, pid int) {
+	m.add(t, name, pid)
+	m.jvm[len(m.jvm)-1], m.jitStarts[len(m.jitStarts)-1] = true, jitSeconds(t, pid)
+}
+
+// used returns the CPU seconds used since add, in total and per process,
+// and how many of them the JVMs' JIT compiler threads used.
+func (m *cpuMeter) used(t *testing.T) (total float64, detail string, jit float64) {
 	var parts []string
 	for i, pid := range m.pids {
 		d := cpuSeconds(t, pid) - m.starts[i]
 		total += d
-		parts = append(parts, fmt.Sprintf("%s %.1f", m.names[i], d))
+		if !m.jvm[i] {
+			parts = append(parts, fmt.Sprintf("%s %.1f", m.names[i], d))
+			continue
+		}
+		j := jitSeconds(t, pid) - m.jitStarts[i]
+		jit += j
+		parts = append(parts, fmt.Sprintf("%s %.1f of which JIT %.1f", m.names[i], d, j))
 	}
-	return total, strings.Join(parts, ", ")
+	return total, strings.Join(parts, ", "), jit
 }
 
 func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
@@ -296,17 +344,17 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 
 	var m cpuMeter
 	m.add(t, "cairn", p.cmd.Process.Pid)
-	m.add(t, "kafka", kafka.pid(t, "kafka"))
+	m.addJVM(t, "kafka", kafka.pid(t, "kafka"))
 	m.add(t, "clickhouse", ch.pid(t, "clickhouse"))
 	if d, err := time.ParseDuration(os.Getenv("CAIRN_BENCH_IDLE")); err == nil && d > 0 {
 		// What the pipeline burns with no load: a fresh JVM compiles,
 		// ClickHouse flushes its system logs.
 		time.Sleep(d)
-		_, idle := m.used(t)
+		_, idle, _ := m.used(t)
 		t.Logf("idle for %s before the load, CPU s: %s", d, idle)
 		m = cpuMeter{}
 		m.add(t, "cairn", p.cmd.Process.Pid)
-		m.add(t, "kafka", kafka.pid(t, "kafka"))
+		m.addJVM(t, "kafka", kafka.pid(t, "kafka"))
 		m.add(t, "clickhouse", ch.pid(t, "clickhouse"))
 	}
 	produced := selfMetric(t, p.base, "cairn_kafka_produced_bytes_total")
@@ -317,10 +365,10 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 	wall := load.send(t, p.base+load.path, senders)
 	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench."+load.table) >= warm.samples+load.samples }, 5*time.Minute, 100*time.Millisecond)
 	queryable := time.Since(start)
-	cpu, detail := m.used(t)
+	cpu, detail, jit := m.used(t)
 	t.Logf("cairn produced %.1f bytes per %s to Kafka (before Kafka's compression)",
 		(selfMetric(t, p.base, "cairn_kafka_produced_bytes_total")-produced)/float64(load.samples), strings.TrimSuffix(load.unit, "s"))
-	r := benchResult{name: "Cairn (+Kafka +ClickHouse 18.16)", unit: load.unit, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail,
+	r := benchResult{name: "Cairn (+Kafka +ClickHouse 18.16)", unit: load.unit, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail, jit: jit,
 		queryable: fmt.Sprintf("all in %.1fs (%.0f %s/s end to end)", queryable.Seconds(), float64(load.samples)/queryable.Seconds(), load.unit)}
 	r.settle(t, &m)
 	if status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)); err == nil {
@@ -364,7 +412,7 @@ func benchPeer(t *testing.T, warm, load *nodeLoad, senders int, name, script, pi
 	var m cpuMeter
 	m.add(t, pidName, s.pid(t, pidName))
 	wall := load.send(t, url, senders)
-	cpu, detail := m.used(t)
+	cpu, detail, _ := m.used(t)
 	r := benchResult{name: name, unit: load.unit, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail, queryable: "n/a (acknowledged = in its head)"}
 	r.settle(t, &m)
 	return r
