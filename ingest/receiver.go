@@ -357,6 +357,14 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 		return err
 	}
 	rc.sent.record(id, send, sharded, now)
+	refs := 0
+	for i := range sharded {
+		if sharded[i].IsRef() {
+			refs++
+		}
+	}
+	rc.set.GetOrCreateCounter(`cairn_ingest_series_sent_total{as="reference"}`).Add(refs)
+	rc.set.GetOrCreateCounter(`cairn_ingest_series_sent_total{as="labels"}`).Add(len(sharded) - refs)
 	return nil
 }
 

@@ -52,9 +52,17 @@ func TestHeadEndToEnd(t *testing.T) {
 		}
 		series = append(series, s)
 	}
-	code, err := remoteWrite(full.base, series...)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusNoContent, code)
+	// Two requests: the second one's series travel as references (the
+	// receiver sent their labels with the first), which the head resolves.
+	for _, half := range [][2]int{{0, 20}, {20, 40}} {
+		part := make([]store.Series, len(series))
+		for i, s := range series {
+			part[i] = store.Series{Labels: s.Labels, Samples: s.Samples[half[0]:half[1]]}
+		}
+		code, err := remoteWrite(full.base, part...)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusNoContent, code)
+	}
 
 	// Messages that reach the writer after it closed a batch go in the
 	// next one: wait for all 800 samples in ClickHouse before taking the
@@ -69,6 +77,8 @@ func TestHeadEndToEnd(t *testing.T) {
 	require.Eventually(t, func() bool { return rangeQueryBody(t, headOnly.base, q) == want }, 30*time.Second, 200*time.Millisecond,
 		"the head-only process answers the same from its head")
 	require.Equal(t, 800.0, selfMetric(t, headOnly.base, "cairn_head_samples_appended_total"))
+	require.Zero(t, selfMetric(t, headOnly.base, "cairn_head_unresolved_samples_total"), "every reference resolved")
+	require.Equal(t, 20.0, selfMetric(t, full.base, `cairn_ingest_series_sent_total{as="reference"}`), "the second request's series went as references")
 	require.Contains(t, metricsBody(t, headOnly.base), `cairn_head_tail_lag_messages{topic=`)
 
 	// Restarted, it replays the topic before it declares the head ready.
