@@ -260,6 +260,11 @@
 // order before sorting it, and on 18.16 that sort was the largest part of
 // an insert's CPU.
 //
+// A reference (Series.IsRef: a fingerprint without labels) writes its
+// samples only. Ingest sends a series' labels before any reference to it,
+// on the same Kafka partition, and again for every new day, so its series
+// rows are written first by whichever batch held the labels.
+//
 // Native histograms (Series.Histograms) go first, the same way, through
 // their own inserts (histograms_write.go): series and series_labels rows
 // for the days the series has histograms on, then histogram_series rows

@@ -25,11 +25,23 @@
 // without copying (see packed.go). Writers trust the fingerprint: only
 // Cairn's receivers write these topics, and Kafka checksums each batch.
 //
+// Version 3 adds, after each series' samples, its native histograms: a
+// count, then per histogram its timestamp (varint delta) and its encoding
+// in the store's format, length first.
+//
+// Version 4 is version 3 in which a series may be a reference: its
+// fingerprint followed by a zero label length, for a series whose labels
+// the receiver sent before (store.Series.IsRef; see ingest's
+// labelsSent). A message is version 4 only when it holds a reference, 3
+// only when it holds histograms, else 2, so writers of earlier releases
+// keep reading what they can.
+//
 // Version 1, which receivers wrote before, differs only per series:
 // no fingerprint, and labels as a count followed by name len, name,
 // value len, value. Writers read both, since Kafka may hold version 1
-// messages when a new writer starts; receivers write version 2 only, so
-// upgrade writers before receivers (an old writer dead-letters version 2).
+// messages when a new writer starts; receivers write version 2 on, so
+// upgrade writers before receivers (an old writer dead-letters versions
+// it does not know).
 //
 // The version byte lets a writer refuse messages it does not understand
 // (they go to the dead-letter topic) instead of misreading them. Kafka's
