@@ -50,7 +50,7 @@ func (c *ReceiverConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.LabelsInterval, "ingest.labels-interval", 10*time.Minute,
 		"How often at least each series' labels go to Kafka with its samples, and whenever its samples reach a new UTC day; in between, a series travels as its fingerprint. 0 sends labels always. The query role's head is complete from this much after its replay start.")
 	fs.IntVar(&c.SeriesCacheSize, "ingest.series-cache-size", 1<<20,
-		"Series whose sent labels a receiver remembers (about 100 bytes each); a series it forgets is sent with its labels again.")
+		"Series a receiver remembers, for sending them as references and, for remote write, skipping their labels (about 100 bytes each, for both); a series it forgets is sent with its labels again.")
 	c.Limits.RegisterFlags(fs)
 	c.Builds.RegisterFlags(fs)
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"hash/maphash"
 	"sync"
 
 	"github.com/cairn-dev/cairn/store"
@@ -9,26 +10,40 @@ import (
 // knownSeries remembers, per tenant, the remote write encoding of label
 // sets that passed validation, with their fingerprint. Prometheus sends a
 // series' labels the same way, byte for byte, in every request, so most
-// series of a request are found here by one map lookup on their bytes:
-// then neither decoding, nor validating, nor hashing their labels is
-// needed, and when labelsSent says their labels went out recently, they
-// leave the decoder as references, never having had labels at all.
+// series of a request are found here by one map lookup on a hash of
+// their bytes: then neither decoding, nor validating, nor hashing their
+// labels is needed, and when labelsSent says their labels went out
+// recently, they leave the decoder as references, never having had
+// labels at all.
 //
 // The labels of a series decode from its bytes alone, and the limits
 // they were checked against are flags, fixed for the process' life, so a
-// validated encoding stays valid. Memory is bounded as in labelsSent: two
-// generations of at most size/2 entries, keyed by copies of the bytes
-// (about 100 for a node_exporter series).
+// validated encoding stays valid. The key is 128 bits of two maphash
+// hashes with this process' random seeds: two encodings that collide, and
+// so share a fingerprint, are far less likely than two label sets whose
+// 64-bit fingerprints do, which the store already rules out, and no
+// sender can aim for a collision without the seeds. Memory is bounded as
+// in labelsSent: two generations of at most size/2 entries of 24 bytes
+// (and the map's overhead).
 type knownSeries struct {
-	size int
+	size        int
+	seed, seed2 maphash.Seed
 
 	mu        sync.RWMutex
-	cur, prev map[string]map[string]uint64 // by tenant, then encoded labels
+	cur, prev map[string]map[rawKey]uint64 // by tenant, then encoded labels
 	n         int                          // entries in cur
 }
 
+// rawKey identifies an encoded label set (knownSeries.key).
+type rawKey [2]uint64
+
+// key hashes encoded labels.
+func (k *knownSeries) key(raw []byte) rawKey {
+	return rawKey{maphash.Bytes(k.seed, raw), maphash.Bytes(k.seed2, raw)}
+}
+
 func newKnownSeries(size int) *knownSeries {
-	return &knownSeries{size: max(size, 2), cur: map[string]map[string]uint64{}}
+	return &knownSeries{size: max(size, 2), seed: maphash.MakeSeed(), seed2: maphash.MakeSeed(), cur: map[string]map[rawKey]uint64{}}
 }
 
 // knownEntry is an encoded label set and its series' fingerprint.
@@ -37,7 +52,7 @@ type knownEntry struct {
 	fp  uint64
 }
 
-// add remembers entries of tenant; their raw labels are copied.
+// add remembers entries of tenant.
 func (k *knownSeries) add(tenant string, entries []knownEntry) {
 	if len(entries) == 0 {
 		return
@@ -46,15 +61,16 @@ func (k *knownSeries) add(tenant string, entries []knownEntry) {
 	defer k.mu.Unlock()
 	for _, e := range entries {
 		if k.n >= k.size/2 {
-			k.prev, k.cur, k.n = k.cur, map[string]map[string]uint64{}, 0
+			k.prev, k.cur, k.n = k.cur, map[string]map[rawKey]uint64{}, 0
 		}
 		cur := k.cur[tenant]
 		if cur == nil {
-			cur = map[string]uint64{}
+			cur = map[rawKey]uint64{}
 			k.cur[tenant] = cur
 		}
-		if _, ok := cur[string(e.raw)]; !ok {
-			cur[string(e.raw)] = e.fp
+		key := k.key(e.raw)
+		if _, ok := cur[key]; !ok {
+			cur[key] = e.fp
 			k.n++
 		}
 	}
@@ -70,9 +86,10 @@ func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known 
 	cur, prev := k.cur[tenant], k.prev[tenant]
 	fresh, unlock := sent.fresh(tenant, now)
 	known = func(raw []byte, samples []store.Sample, hs []store.HistogramSample) (uint64, bool) {
-		fp, ok := cur[string(raw)]
+		key := k.key(raw)
+		fp, ok := cur[key]
 		if !ok {
-			if fp, ok = prev[string(raw)]; !ok {
+			if fp, ok = prev[key]; !ok {
 				return 0, false
 			}
 		}
