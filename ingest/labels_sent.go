@@ -34,11 +34,9 @@ import (
 // entries go. A forgotten series is sent with its labels, nothing worse.
 type labelsSent struct {
 	interval time.Duration // 0 disables references
-	size     int
 
-	mu        sync.RWMutex
-	cur, prev map[string]map[uint64]sentAt // by tenant, then fingerprint
-	n         int                          // entries in cur
+	mu   sync.RWMutex
+	sent tenantCache[uint64, sentAt] // by tenant, then fingerprint
 }
 
 // sentAt is when (Unix seconds) and for which day a series' labels were
@@ -49,7 +47,7 @@ type sentAt struct {
 }
 
 func newLabelsSent(interval time.Duration, size int) *labelsSent {
-	return &labelsSent{interval: interval, size: max(size, 2), cur: map[string]map[uint64]sentAt{}}
+	return &labelsSent{interval: interval, sent: newTenantCache[uint64, sentAt](size)}
 }
 
 // refer turns into references, in place, the series of tenant whose
@@ -87,7 +85,7 @@ func (ls *labelsSent) fresh(tenant string, now int64) (fresh func(fp uint64, sam
 	}
 	oldest := now - int64(ls.interval/time.Second)
 	ls.mu.RLock()
-	cur, prev := ls.cur[tenant], ls.prev[tenant]
+	cur, prev := ls.sent.maps(tenant)
 	return func(fp uint64, samples []store.Sample, hs []store.HistogramSample) bool {
 		e, ok := cur[fp]
 		if !ok {
@@ -121,18 +119,7 @@ func (ls *labelsSent) record(tenant string, fps []uint64, series []store.Series,
 		if !ok {
 			continue
 		}
-		if ls.n >= ls.size/2 {
-			ls.prev, ls.cur, ls.n = ls.cur, map[string]map[uint64]sentAt{}, 0
-		}
-		cur := ls.cur[tenant]
-		if cur == nil {
-			cur = map[uint64]sentAt{}
-			ls.cur[tenant] = cur
-		}
-		if _, ok := cur[fp]; !ok {
-			ls.n++
-		}
-		cur[fp] = sentAt{day: d, at: at}
+		ls.sent.put(tenant, fp, sentAt{day: d, at: at})
 	}
 }
 

@@ -22,16 +22,14 @@ import (
 // hashes with this process' random seeds: two encodings that collide, and
 // so share a fingerprint, are far less likely than two label sets whose
 // 64-bit fingerprints do, which the store already rules out, and no
-// sender can aim for a collision without the seeds. Memory is bounded as
-// in labelsSent: two generations of at most size/2 entries of 24 bytes
-// (and the map's overhead).
+// sender can aim for a collision without the seeds. Memory is bounded by
+// two generations of at most size/2 entries (tenantCache) of 24 bytes
+// and the map's overhead.
 type knownSeries struct {
-	size        int
 	seed, seed2 maphash.Seed
 
-	mu        sync.RWMutex
-	cur, prev map[string]map[rawKey]uint64 // by tenant, then encoded labels
-	n         int                          // entries in cur
+	mu    sync.RWMutex
+	known tenantCache[rawKey, uint64] // by tenant, then encoded labels
 }
 
 // rawKey identifies an encoded label set (knownSeries.key).
@@ -43,7 +41,7 @@ func (k *knownSeries) key(raw []byte) rawKey {
 }
 
 func newKnownSeries(size int) *knownSeries {
-	return &knownSeries{size: max(size, 2), seed: maphash.MakeSeed(), seed2: maphash.MakeSeed(), cur: map[string]map[rawKey]uint64{}}
+	return &knownSeries{seed: maphash.MakeSeed(), seed2: maphash.MakeSeed(), known: newTenantCache[rawKey, uint64](size)}
 }
 
 // knownEntry is an encoded label set and its series' fingerprint.
@@ -60,19 +58,7 @@ func (k *knownSeries) add(tenant string, entries []knownEntry) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, e := range entries {
-		if k.n >= k.size/2 {
-			k.prev, k.cur, k.n = k.cur, map[string]map[rawKey]uint64{}, 0
-		}
-		cur := k.cur[tenant]
-		if cur == nil {
-			cur = map[rawKey]uint64{}
-			k.cur[tenant] = cur
-		}
-		key := k.key(e.raw)
-		if _, ok := cur[key]; !ok {
-			cur[key] = e.fp
-			k.n++
-		}
+		k.known.put(tenant, k.key(e.raw), e.fp)
 	}
 }
 
@@ -83,7 +69,7 @@ func (k *knownSeries) add(tenant string, entries []knownEntry) {
 // then.
 func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known func([]byte, []store.Sample, []store.HistogramSample) (uint64, bool), done func()) {
 	k.mu.RLock()
-	cur, prev := k.cur[tenant], k.prev[tenant]
+	cur, prev := k.known.maps(tenant)
 	fresh, unlock := sent.fresh(tenant, now)
 	known = func(raw []byte, samples []store.Sample, hs []store.HistogramSample) (uint64, bool) {
 		key := k.key(raw)
