@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -37,6 +38,10 @@ type labelsSent struct {
 
 	mu   sync.RWMutex
 	sent tenantCache[uint64, sentAt] // by tenant, then fingerprint
+	// parts is the partition count of the metrics topic the labels went
+	// to; when it changes, a fingerprint picks another partition than
+	// its labels took, so every series is sent with labels again.
+	parts atomic.Int64
 }
 
 // sentAt is when (Unix seconds) and for which day a series' labels were
@@ -48,6 +53,21 @@ type sentAt struct {
 
 func newLabelsSent(interval time.Duration, size int) *labelsSent {
 	return &labelsSent{interval: interval, sent: newTenantCache[uint64, sentAt](size)}
+}
+
+// partitions tells ls the metrics topic's partition count before a
+// request is produced. A change forgets every series, so that each goes
+// with its labels to its new partition before references follow there.
+// (Series a request's decoder already made references, knownSeries, go
+// as they are; their labels are in the topic, on the old partition.)
+func (ls *labelsSent) partitions(n int) {
+	old := ls.parts.Load()
+	if old == int64(n) || !ls.parts.CompareAndSwap(old, int64(n)) || old == 0 {
+		return
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.sent = newTenantCache[uint64, sentAt](ls.sent.size)
 }
 
 // refer turns into references, in place, the series of tenant whose

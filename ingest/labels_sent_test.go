@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/VictoriaMetrics/metrics"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/ingest/queue"
+	"github.com/cairn-dev/cairn/ingest/remotewrite"
 	"github.com/cairn-dev/cairn/ingest/wire"
 	"github.com/cairn-dev/cairn/store"
 )
@@ -124,8 +126,9 @@ func TestLabelsSent(t *testing.T) {
 
 // flakyProducer keeps what it is given, or fails while fail is set.
 type flakyProducer struct {
-	fail bool
-	msgs []queue.Message
+	fail  bool
+	parts int // partitions of every topic; 2 when 0
+	msgs  []queue.Message
 }
 
 func (p *flakyProducer) Produce(_ context.Context, msgs []queue.Message) error {
@@ -136,7 +139,7 @@ func (p *flakyProducer) Produce(_ context.Context, msgs []queue.Message) error {
 	return nil
 }
 
-func (*flakyProducer) Partitions(context.Context, string) (int, error) { return 2, nil }
+func (p *flakyProducer) Partitions(context.Context, string) (int, error) { return max(p.parts, 2), nil }
 
 // TestProduceMetricsReferences follows series through the receiver's
 // encoding: with labels until Kafka acknowledged them, by fingerprint
@@ -192,6 +195,20 @@ func TestProduceMetricsReferences(t *testing.T) {
 		require.Equal(t, firstKeys[j], secondKeys[i], "a reference goes to the partition of its labels")
 		require.Equal(t, request()[j].Samples, s.Samples)
 	}
+
+	// A partition more: each series goes with its labels to its new
+	// partition first.
+	p.parts = 3
+	require.NoError(t, rc.produceMetrics(context.Background(), "t", request()))
+	third, _ := decoded()
+	for _, s := range third {
+		require.False(t, s.IsRef(), "labels again after the partition count changed")
+	}
+	require.NoError(t, rc.produceMetrics(context.Background(), "t", request()))
+	fourth, _ := decoded()
+	for _, s := range fourth {
+		require.True(t, s.IsRef(), "then references")
+	}
 }
 
 // TestRemoteWriteReferences follows remote write requests through the
@@ -241,4 +258,46 @@ func TestRemoteWriteReferences(t *testing.T) {
 	}
 	require.ElementsMatch(t, []float64{1, 3, 5}, values["demo_metric"])
 	require.ElementsMatch(t, []float64{2, 4}, values["up"])
+}
+
+// FuzzAdmittedRoundTrips checks that whatever admission lets through of
+// a remote write request crosses Kafka's encoding intact: a message the
+// writer could not decode would be dead-lettered, and with it the labels
+// of every series in it, which their references then lack until the
+// receiver sends them again.
+func FuzzAdmittedRoundTrips(f *testing.F) {
+	for _, body := range [][]store.Series{
+		{series(1, 1, "__name__", "up", "job", "a"), series(2, 0, "__name__", "x", "a", "", "b", "v")},
+		{{Labels: labels.FromStrings("__name__", "h"), Histograms: []store.HistogramSample{{T: 1, FH: &histogram.FloatHistogram{Count: 1, Sum: 1}}}}},
+	} {
+		b, err := remotewrite.EncodeV1(body)
+		require.NoError(f, err)
+		raw, err := remotewrite.Decompress(b, 1<<20)
+		require.NoError(f, err)
+		f.Add(raw)
+	}
+	rc := NewReceiver(testReceiverConfig(), Topics{Metrics: "m"}, &flakyProducer{}, discard(), metrics.NewSet())
+	rc.now = func() time.Time { return time.UnixMilli(0) }
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		series, _, err := remotewrite.DecodeV1Known(raw, "t", nil)
+		if err != nil {
+			return
+		}
+		var v verdict
+		kept := rc.admit("prometheus", series, &v, nil, nil)
+		if len(kept) == 0 {
+			return
+		}
+		for i := range kept {
+			kept[i].Fingerprint = store.Fingerprint(kept[i].Labels)
+		}
+		got, err := wire.DecodeMetrics(nil, wire.AppendMetrics(nil, "t", kept))
+		require.NoError(t, err, "admitted series must decode on the writer's side")
+		require.Len(t, got, len(kept))
+		for i := range kept {
+			require.Equal(t, kept[i].Labels.String(), got[i].Labels.String())
+			require.Len(t, got[i].Samples, len(kept[i].Samples))
+			require.Len(t, got[i].Histograms, len(kept[i].Histograms))
+		}
+	})
 }

@@ -152,12 +152,20 @@ func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
 		rc.fail(w, protocol, "body", statusOf(err), err)
 		return
 	}
+	raw, err := remotewrite.Decompress(buf.Bytes(), rc.cfg.MaxDecodedBytes)
+	if err != nil {
+		rc.fail(w, protocol, "decode", http.StatusBadRequest, err)
+		return
+	}
 	var known remotewrite.Known
 	done := func() {}
 	if rc.cfg.LabelsInterval > 0 {
-		known, done = rc.known.lookup(id, rc.sent, rc.now().Unix())
+		// Judged as if produced referenceMargin from now: the series
+		// leave the decoder as references, and are produced a little
+		// later.
+		known, done = rc.known.lookup(id, rc.sent, rc.now().Add(referenceMargin).Unix())
 	}
-	series, raws, err := remotewrite.DecodeV1Known(buf.Bytes(), id, rc.cfg.MaxDecodedBytes, known)
+	series, raws, err := remotewrite.DecodeV1Known(raw, id, known)
 	done()
 	if err != nil {
 		rc.fail(w, protocol, "decode", http.StatusBadRequest, err)
@@ -169,6 +177,15 @@ func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
 		return ls
 	})
 }
+
+// referenceMargin is how much sooner than -ingest.labels-interval the
+// remote write decoder stops taking a series' labels as recently sent.
+// A series it lets through as a reference is produced after the decode,
+// usually within milliseconds and at worst after -kafka.write-timeout's
+// retries; the margin keeps a reference from going out more than the
+// interval after its labels, which is what the head's completeness rests
+// on (ingest.Tail), up to that worst case and some clock skew.
+const referenceMargin = 30 * time.Second
 
 // learn remembers the encoded labels of the series that are not
 // references and pass validation, with their fingerprint, which it sets.
@@ -314,6 +331,7 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 	if err != nil {
 		return err
 	}
+	rc.sent.partitions(parts)
 	// The fingerprint picks the shard and travels in the message, so the
 	// writer does not hash the labels again. The shards are runs of one
 	// array, a copy, in which series whose labels went out recently

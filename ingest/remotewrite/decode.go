@@ -19,7 +19,11 @@ var ErrDecode = errors.New("cannot decode remote write request")
 // each carrying tenant. maxDecoded bounds the uncompressed size, so a small
 // body cannot claim gigabytes.
 func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error) {
-	series, _, err := DecodeV1Known(body, tenant, maxDecoded, nil)
+	raw, err := Decompress(body, maxDecoded)
+	if err != nil {
+		return nil, err
+	}
+	series, _, err := DecodeV1Known(raw, tenant, nil)
 	return series, err
 }
 
@@ -31,17 +35,14 @@ func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error
 // answer for them ever after.
 type Known func(rawLabels []byte, samples []store.Sample, histograms []store.HistogramSample) (fingerprint uint64, ok bool)
 
-// DecodeV1Known is DecodeV1 that asks known, when not nil, about each
-// series: one it knows comes out as a reference (store.Series.IsRef),
-// its fingerprint and samples without labels. It also returns each
-// series' labels as sent, for Known and DecodeLabels, or nil where they
-// were not all leading fields (such a series is never a reference). The
-// raw labels share the decoded body's memory, as labels do.
-func DecodeV1Known(body []byte, tenant string, maxDecoded int, known Known) ([]store.Series, [][]byte, error) {
-	raw, err := decompress(body, maxDecoded)
-	if err != nil {
-		return nil, nil, err
-	}
+// DecodeV1Known decodes a remote write 1.0 body that Decompress
+// decompressed, asking known, when not nil, about each series: one it
+// knows comes out as a reference (store.Series.IsRef), its fingerprint
+// and samples without labels. It also returns each series' labels as
+// sent, for Known and DecodeLabels, or nil where they were not all
+// leading fields (such a series is never a reference). Labels, raw or
+// not, share raw's memory: raw must not change while they live.
+func DecodeV1Known(raw []byte, tenant string, known Known) ([]store.Series, [][]byte, error) {
 	series, raws, err := decodeWriteRequest(raw, tenant, known)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: protobuf: %v", ErrDecode, err)
@@ -59,9 +60,9 @@ func DecodeLabels(raw []byte) (labels.Labels, error) {
 	return b.Labels(), nil
 }
 
-// decompress undoes the snappy block compression of a remote write body,
+// Decompress undoes the snappy block compression of a remote write body,
 // refusing bodies that claim more than maxDecoded bytes.
-func decompress(body []byte, maxDecoded int) ([]byte, error) {
+func Decompress(body []byte, maxDecoded int) ([]byte, error) {
 	n, err := snappy.DecodedLen(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrDecode, err)

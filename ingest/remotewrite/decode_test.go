@@ -216,7 +216,9 @@ func TestDecodeV1Known(t *testing.T) {
 	})
 	require.NoError(t, err)
 	var asked []string
-	series, raws, err := DecodeV1Known(body, "t", 1<<20, func(rawLabels []byte, samples []store.Sample, _ []store.HistogramSample) (uint64, bool) {
+	raw, err := Decompress(body, 1<<20)
+	require.NoError(t, err)
+	series, raws, err := DecodeV1Known(raw, "t", func(rawLabels []byte, samples []store.Sample, _ []store.HistogramSample) (uint64, bool) {
 		ls, err := DecodeLabels(rawLabels)
 		require.NoError(t, err)
 		asked = append(asked, fmt.Sprintf("%s %d", ls, len(samples)))
@@ -241,7 +243,7 @@ func TestDecodeV1Known(t *testing.T) {
 		ts = protowire.AppendBytes(protowire.AppendTag(ts, fieldLabels, protowire.BytesType), l)
 	}
 	req := protowire.AppendBytes(protowire.AppendTag(nil, fieldTimeseries, protowire.BytesType), ts)
-	series, raws, err = DecodeV1Known(snappy.Encode(nil, req), "t", 1<<20, func([]byte, []store.Sample, []store.HistogramSample) (uint64, bool) {
+	series, raws, err = DecodeV1Known(req, "t", func([]byte, []store.Sample, []store.HistogramSample) (uint64, bool) {
 		t.Fatal("asked about labels that were not all leading")
 		return 0, false
 	})

@@ -33,7 +33,7 @@ type V2 struct {
 // be stored, as the 2.0 specification's partial writes allow. Metadata is
 // ignored.
 func DecodeV2(body []byte, tenant string, maxDecoded int) (*V2, error) {
-	raw, err := decompress(body, maxDecoded)
+	raw, err := Decompress(body, maxDecoded)
 	if err != nil {
 		return nil, err
 	}

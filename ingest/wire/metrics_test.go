@@ -242,6 +242,14 @@ func FuzzDecodeMetrics(f *testing.F) {
 		again, err := DecodeMetrics(nil, re)
 		require.NoError(t, err)
 		require.Equal(t, len(series), len(again))
+		for i := range series {
+			require.Equal(t, series[i].IsRef(), again[i].IsRef(), "series %d", i)
+			require.Equal(t, series[i].Labels.String(), again[i].Labels.String(), "series %d", i)
+			if series[i].Fingerprint != 0 { // version 1 carries none
+				require.Equal(t, series[i].Fingerprint, again[i].Fingerprint, "series %d", i)
+			}
+			require.Len(t, again[i].Samples, len(series[i].Samples), "series %d", i)
+		}
 	})
 }
 

@@ -30,7 +30,11 @@
 // start for a series whose labels came before the replay, is skipped and
 // counted in cairn_head_unresolved_samples_total. So the replay makes the
 // head complete only from its start plus the labels interval (plus the
-// future skew): by then every series has had its labels sent again.
+// future skew): by then every series has had its labels sent again. A
+// reference it cannot resolve later on (receivers that send labels less
+// often than the query role's -ingest.labels-interval says, a tail far
+// behind) moves that start past the dropped sample, so that queries read
+// what the head lacks from ClickHouse instead.
 //
 // Each tenant's TSDB runs without a write-ahead log (Kafka is the log: a
 // restarted process replays it into an emptied Dir), accepts samples out

@@ -73,6 +73,12 @@ type Head struct {
 	closed  bool
 
 	from    atomic.Int64 // complete from here on; math.MaxInt64 until Ready
+	// gap is just after the newest sample the head had to drop because
+	// it could not resolve its reference: the head is complete only
+	// after it, whatever Ready said. Receivers that send labels less
+	// often than the head assumes (-ingest.labels-interval), or a tail
+	// that fell behind the head's memory of labels, move it.
+	gap atomic.Int64
 	invalid atomic.Bool  // set by Invalidate: never ready again
 
 	// now is the wall clock that ages the labels of references; tests
@@ -182,8 +188,9 @@ func (h *Head) From() (from int64, ok bool) {
 	if h.invalid.Load() || f == math.MaxInt64 {
 		return 0, false
 	}
-	// Retention moves the start forward after Ready.
-	return max(f, time.Now().Add(-h.cfg.Window).UnixMilli()), true
+	// Retention moves the start forward after Ready, and so does a
+	// reference the head could not resolve.
+	return max(f, h.gap.Load(), time.Now().Add(-h.cfg.Window).UnixMilli()), true
 }
 
 // tenant returns tenant's TSDB and labels, creating them.
@@ -261,6 +268,7 @@ func (h *Head) Append(ctx context.Context, series []store.Series) error {
 		ref, ls, ok := o.t.resolve(o.app, s, now)
 		if !ok {
 			h.unresolved.Add(len(s.Samples) + len(s.Histograms))
+			h.dropped(s)
 			continue
 		}
 		var appended, refused int
@@ -347,6 +355,23 @@ func (t *tenantHead) sweep(now int64, ttl time.Duration) {
 	for fp, e := range t.labels {
 		if now-e.seen > ttl.Milliseconds() {
 			delete(t.labels, fp)
+		}
+	}
+}
+
+// dropped moves gap past the samples of s, which the head does not hold.
+func (h *Head) dropped(s *store.Series) {
+	newest := int64(math.MinInt64)
+	for _, p := range s.Samples {
+		newest = max(newest, p.T)
+	}
+	for _, p := range s.Histograms {
+		newest = max(newest, p.T)
+	}
+	for {
+		g := h.gap.Load()
+		if newest < g || h.gap.CompareAndSwap(g, newest+1) {
+			return
 		}
 	}
 }

@@ -252,3 +252,32 @@ func TestConfigValidate(t *testing.T) {
 }
 
 var _ storage.Querier = storage.NoopQuerier()
+
+// TestHeadUnresolvedMovesFrom checks that the head claims completeness
+// only after the newest sample it had to drop for want of its labels,
+// before and after Ready.
+func TestHeadUnresolvedMovesFrom(t *testing.T) {
+	h, _ := newTestHead(t, time.Hour)
+	ctx := context.Background()
+	now := time.Now().UnixMilli()
+	ready := now - 30*60_000
+	unresolved := func(ts int64) {
+		t.Helper()
+		require.NoError(t, h.Append(ctx, []store.Series{{Tenant: "t", Fingerprint: 7, Samples: []store.Sample{{T: ts - 1000, V: 1}, {T: ts, V: 1}}}}))
+	}
+
+	unresolved(ready - 60_000) // during the replay, before where Ready will point
+	h.Ready(ready)
+	from, ok := h.From()
+	require.True(t, ok)
+	require.Equal(t, ready, from)
+
+	unresolved(now - 60_000) // after Ready: the head lacks this
+	from, ok = h.From()
+	require.True(t, ok)
+	require.Equal(t, now-60_000+1, from)
+
+	unresolved(now - 120_000) // older than the gap: no change
+	from, _ = h.From()
+	require.Equal(t, now-60_000+1, from)
+}
