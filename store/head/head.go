@@ -72,14 +72,14 @@ type Head struct {
 	tenants map[string]*tenantHead
 	closed  bool
 
-	from    atomic.Int64 // complete from here on; math.MaxInt64 until Ready
+	from atomic.Int64 // complete from here on; math.MaxInt64 until Ready
 	// gap is just after the newest sample the head had to drop because
 	// it could not resolve its reference: the head is complete only
 	// after it, whatever Ready said. Receivers that send labels less
 	// often than the head assumes (-ingest.labels-interval), or a tail
 	// that fell behind the head's memory of labels, move it.
-	gap atomic.Int64
-	invalid atomic.Bool  // set by Invalidate: never ready again
+	gap     atomic.Int64
+	invalid atomic.Bool // set by Invalidate: never ready again
 
 	// now is the wall clock that ages the labels of references; tests
 	// move it.
