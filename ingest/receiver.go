@@ -152,7 +152,14 @@ func (rc *Receiver) handleRemoteWrite(w http.ResponseWriter, r *http.Request) {
 		rc.fail(w, protocol, "body", statusOf(err), err)
 		return
 	}
-	raw, err := remotewrite.Decompress(buf.Bytes(), rc.cfg.MaxDecodedBytes)
+	// The decoded body outlives nothing of the request: series and
+	// labels point into it only until they are produced.
+	decoded := rc.bufs.Get().(*bytes.Buffer)
+	defer rc.bufs.Put(decoded)
+	raw, err := remotewrite.DecompressTo(decoded.Bytes(), buf.Bytes(), rc.cfg.MaxDecodedBytes)
+	if cap(raw) > decoded.Cap() {
+		*decoded = *bytes.NewBuffer(raw[:0]) // keep the larger array
+	}
 	if err != nil {
 		rc.fail(w, protocol, "decode", http.StatusBadRequest, err)
 		return

@@ -63,6 +63,12 @@ func DecodeLabels(raw []byte) (labels.Labels, error) {
 // Decompress undoes the snappy block compression of a remote write body,
 // refusing bodies that claim more than maxDecoded bytes.
 func Decompress(body []byte, maxDecoded int) ([]byte, error) {
+	return DecompressTo(nil, body, maxDecoded)
+}
+
+// DecompressTo is Decompress into dst when it has room, so that a
+// receiver can reuse one buffer for many requests.
+func DecompressTo(dst, body []byte, maxDecoded int) ([]byte, error) {
 	n, err := snappy.DecodedLen(body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrDecode, err)
@@ -70,7 +76,7 @@ func Decompress(body []byte, maxDecoded int) ([]byte, error) {
 	if n > maxDecoded {
 		return nil, fmt.Errorf("%w: decompressed body of %d bytes exceeds the limit of %d", ErrDecode, n, maxDecoded)
 	}
-	raw, err := snappy.Decode(nil, body)
+	raw, err := snappy.Decode(dst[:cap(dst)], body)
 	if err != nil {
 		return nil, fmt.Errorf("%w: snappy: %v", ErrDecode, err)
 	}
