@@ -29,10 +29,9 @@ import (
 // on its retry. Two receivers, or two requests at once, may both send a
 // series' labels; the store keeps one row.
 //
-// Memory is bounded by two generations of at most size/2 entries each
-// (tenants together):
-// when the current one fills, it becomes the previous one and the oldest
-// entries go. A forgotten series is sent with its labels, nothing worse.
+// Memory is bounded by two generations of at most size/2 entries
+// (tenantCache). A forgotten series is sent with its labels, nothing
+// worse.
 type labelsSent struct {
 	interval time.Duration // 0 disables references
 
@@ -143,21 +142,13 @@ func (ls *labelsSent) record(tenant string, fps []uint64, series []store.Series,
 	}
 }
 
-// msPerDay is the length of a UTC day in milliseconds.
-const msPerDay = 86_400_000
-
-// dayOf is the UTC day of a timestamp in milliseconds, as the store
-// partitions by it (negative timestamps, which the store refuses, round
-// toward zero alike).
-func dayOf(t int64) int64 { return t / msPerDay }
-
 // firstDay returns the day of the first sample or histogram of s.
 func firstDay(s *store.Series) (int64, bool) {
 	switch {
 	case len(s.Samples) > 0:
-		return dayOf(s.Samples[0].T), true
+		return store.DayOf(s.Samples[0].T), true
 	case len(s.Histograms) > 0:
-		return dayOf(s.Histograms[0].T), true
+		return store.DayOf(s.Histograms[0].T), true
 	}
 	return 0, false
 }
@@ -165,12 +156,12 @@ func firstDay(s *store.Series) (int64, bool) {
 // onDay reports whether every sample and histogram is on day.
 func onDay(samples []store.Sample, hs []store.HistogramSample, day int64) bool {
 	for _, p := range samples {
-		if dayOf(p.T) != day {
+		if store.DayOf(p.T) != day {
 			return false
 		}
 	}
 	for _, h := range hs {
-		if dayOf(h.T) != day {
+		if store.DayOf(h.T) != day {
 			return false
 		}
 	}

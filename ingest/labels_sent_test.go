@@ -21,6 +21,7 @@ import (
 func TestLabelsSent(t *testing.T) {
 	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	day := t0.UnixMilli()
+	nextDay := t0.Add(24 * time.Hour).UnixMilli()
 	series := func(fp uint64, ts ...int64) store.Series {
 		s := store.Series{Labels: labels.FromStrings("__name__", "m"), Fingerprint: fp}
 		for _, t := range ts {
@@ -71,9 +72,9 @@ func TestLabelsSent(t *testing.T) {
 			name: "a new day", interval: time.Hour, size: 1024,
 			steps: []step{
 				{name: "first", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
-				{name: "next day", tenant: "a", at: t0, series: []store.Series{series(1, day+msPerDay)}, acked: true},
+				{name: "next day", tenant: "a", at: t0, series: []store.Series{series(1, nextDay)}, acked: true},
 				{name: "back a day", tenant: "a", at: t0, series: []store.Series{series(1, day)}, acked: true},
-				{name: "two days at once", tenant: "a", at: t0, series: []store.Series{series(1, day, day+msPerDay)}, acked: true},
+				{name: "two days at once", tenant: "a", at: t0, series: []store.Series{series(1, day, nextDay)}, acked: true},
 				{name: "still the first's day", tenant: "a", at: t0, series: []store.Series{series(1, day)}, refs: []uint64{1}},
 			},
 		},

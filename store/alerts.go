@@ -18,7 +18,7 @@ const alertColumns = "service, fingerprint, timestamp, state, rule_group, alert_
 // logged. token names the batch, as for WriteSeries.
 func (c *Client) WriteAlertStates(ctx context.Context, states []AlertState, token string) error {
 	chunks := splitByDay(states, maxDaysPerInsert, func(s AlertState) (int64, bool) {
-		return dayOf(s.T), s.T >= MinTime && s.T <= MaxTime
+		return DayOf(s.T), s.T >= MinTime && s.T <= MaxTime
 	})
 	for i, chunk := range chunks {
 		if err := c.writeAlertStates(ctx, chunk, chunkToken(token, i, len(chunks))); err != nil {

@@ -21,7 +21,7 @@ const buildColumns = "id, version, service, pipeline, kind, status, commit, bran
 func (c *Client) WriteBuilds(ctx context.Context, events []BuildEvent, token string) error {
 	chunks := splitByDay(events, maxDaysPerInsert, func(e BuildEvent) (int64, bool) {
 		t := buildTime(e)
-		return dayOf(t), t > 0 && t <= MaxTime
+		return DayOf(t), t > 0 && t <= MaxTime
 	})
 	for i, chunk := range chunks {
 		if err := c.writeBuilds(ctx, chunk, chunkToken(token, i, len(chunks))); err != nil {

@@ -25,7 +25,7 @@ func daysOf(mint, maxt int64) (r dayRange, ok bool) {
 	if mint > maxt {
 		return dayRange{}, false
 	}
-	return dayRange{first: dayOf(mint), last: dayOf(maxt)}, true
+	return dayRange{first: DayOf(mint), last: DayOf(maxt)}, true
 }
 
 func (r dayRange) sql() string {

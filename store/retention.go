@@ -126,7 +126,7 @@ func (r *Retainer) Enforce(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	today := dayOf(now.UnixMilli())
+	today := DayOf(now.UnixMilli())
 	var errs []error
 	for _, k := range r.cfg.kinds() {
 		if k.keepDays() == 0 {

@@ -87,7 +87,7 @@ func (c *Client) rollupSQL(tenant string, fps []uint64, mint, maxt int64) string
 // receive samples, such as the day before yesterday: samples written to
 // the day while it runs may be counted twice or not at all.
 func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
-	d := dayOf(day.UnixMilli())
+	d := DayOf(day.UnixMilli())
 	if d < 0 || d > maxDay {
 		return fmt.Errorf("recompute rollups of %s: %w: outside the storable days", day.Format(time.DateOnly), ErrInvalidQuery)
 	}

@@ -32,8 +32,9 @@ const (
 	MaxTime int64 = (maxDay+1)*msPerDay - 1
 )
 
-// dayOf is the UTC day number of a timestamp in [MinTime, MaxTime].
-func dayOf(t int64) int64 { return t / msPerDay }
+// DayOf is the UTC day number of a timestamp in [MinTime, MaxTime], by
+// which every table is partitioned; ingest keys what it sent by it too.
+func DayOf(t int64) int64 { return t / msPerDay }
 
 // WriteSeries stores a batch of series. For each series and day it has
 // samples on, it first inserts the series' labels into the series and
@@ -201,7 +202,7 @@ func (b *writeBatch) fill(series []Series, cache *seriesCache) {
 			b.samples.ts = append(b.samples.ts, p.T)
 			b.samples.val = append(b.samples.val, v)
 			b.samples.flags = append(b.samples.flags, flags)
-			if d := dayOf(p.T); !slices.Contains(b.days, d) {
+			if d := DayOf(p.T); !slices.Contains(b.days, d) {
 				b.days = append(b.days, d)
 			}
 		}
@@ -298,7 +299,7 @@ func splitByDays(series []Series, limit int64) [][]Series {
 	for _, s := range series {
 		for _, p := range s.Samples {
 			if p.T >= MinTime && p.T <= MaxTime {
-				lo, hi = min(lo, dayOf(p.T)), max(hi, dayOf(p.T))
+				lo, hi = min(lo, DayOf(p.T)), max(hi, DayOf(p.T))
 			}
 		}
 	}
@@ -309,7 +310,7 @@ func splitByDays(series []Series, limit int64) [][]Series {
 		if t < MinTime || t > MaxTime {
 			return 0 // dropped by the writer, wherever it goes
 		}
-		return (dayOf(t) - lo) / limit
+		return (DayOf(t) - lo) / limit
 	}
 	chunks := make(map[int64][]Series)
 	for _, s := range series {

@@ -165,7 +165,7 @@ func TestSplitByDays(t *testing.T) {
 		var out []int64
 		for _, s := range chunk {
 			for _, p := range s.Samples {
-				out = append(out, dayOf(p.T))
+				out = append(out, DayOf(p.T))
 			}
 		}
 		return out

@@ -40,8 +40,9 @@
 // no fingerprint, and labels as a count followed by name len, name,
 // value len, value. Writers read both, since Kafka may hold version 1
 // messages when a new writer starts; receivers write version 2 on, so
-// upgrade writers before receivers (an old writer dead-letters versions
-// it does not know).
+// upgrade writers and query roles (whose head reads the topic) before
+// receivers: an old writer dead-letters versions it does not know, and
+// an old head skips them.
 //
 // The version byte lets a writer refuse messages it does not understand
 // (they go to the dead-letter topic) instead of misreading them. Kafka's

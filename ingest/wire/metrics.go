@@ -129,7 +129,7 @@ func MetricsSize(tenant string, series []store.Series) int {
 	n := 3 + 2 + len(tenant) + 5
 	for i := range series {
 		s := &series[i]
-		n += 8 + 3 + int(s.Labels.ByteSize()) + 3 + 14*len(s.Samples) + 1
+		n += 8 + 3 + int(s.Labels.ByteSize()) + 3 + 14*len(s.Samples)
 		for _, h := range s.Histograms {
 			n += 16 + histogramSize(h)
 		}
