@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -19,18 +20,18 @@ type sortScratch struct {
 }
 
 // sortRows puts the sample rows in the samples table's sort order (tenant,
-// fingerprint, timestamp), keeping rows with the same tenant and
-// fingerprint in the order they came: time order, since a series' samples
-// arrive in time order and a batch holds a series once per round, in the
-// order its partition delivered them. A block that arrives sorted is
-// written as it is; one that does not is sorted by the server first, which
-// was the largest part of an insert's cost. Rows out of time order (a
-// late sample) only cost the server its sort again.
+// fingerprint, timestamp). A block that arrives sorted is written as it
+// is; one that does not is sorted by the server first, which was the
+// largest part of an insert's cost.
 //
 // The sort is a stable radix sort of row indexes by fingerprint, then a
-// stable counting sort by tenant when the batch has more than one, and
-// one gather per column: linear in the rows, and the columns are read in
-// place instead of the series they came from.
+// stable counting sort by tenant when the batch has more than one, then a
+// stable sort by timestamp of each series whose samples did not come in
+// time order (a late sample, or two senders' requests crossing), and one
+// gather per column: linear in the rows in the common case, and the
+// columns are read in place instead of the series they came from. Rows
+// with equal keys keep the order they came in, so the replacing engine
+// keeps the last one delivered.
 func (b *writeBatch) sortRows() {
 	s := &b.samples
 	if rowsSorted(s.tenant, s.fp, s.ts) {
@@ -70,6 +71,7 @@ func (b *writeBatch) sortRows() {
 	if !oneString(s.tenant) {
 		x.sortByTenant(s.tenant)
 	}
+	x.sortRunsByTime(s.tenant, s.fp, s.ts)
 	x.tenant = gather(x.tenant, s.tenant, x.perm)
 	x.fp = gather(x.fp, s.fp, x.perm)
 	x.ts = gather(x.ts, s.ts, x.perm)
@@ -114,6 +116,28 @@ func (x *sortScratch) sortByTenant(tenants []string) {
 	}
 	x.perm, x.perm2 = x.perm2, x.perm
 	clear(x.rank)
+}
+
+// sortRunsByTime sorts, stably by timestamp, each run of x.perm whose rows
+// share tenant and fingerprint and are not already in time order.
+func (x *sortScratch) sortRunsByTime(tenant []string, fp []uint64, ts []int64) {
+	perm := x.perm
+	for i := 0; i < len(perm); {
+		j, sorted := i+1, true
+		for ; j < len(perm); j++ {
+			a, b := perm[j-1], perm[j]
+			if fp[b] != fp[a] || tenant[b] != tenant[a] {
+				break
+			}
+			if ts[b] < ts[a] {
+				sorted = false
+			}
+		}
+		if !sorted {
+			slices.SortStableFunc(perm[i:j], func(a, b int32) int { return cmp.Compare(ts[a], ts[b]) })
+		}
+		i = j
+	}
 }
 
 // gather returns dst holding src[perm[0]], src[perm[1]], …

@@ -31,10 +31,10 @@ func TestWriteBatchFill(t *testing.T) {
 	}, cache)
 
 	require.Equal(t, 2, b.dropped)
-	// Rows in the table's sort order: by fingerprint, then as they came.
-	ts, val, flags := []int64{d + 1, d + msPerDay, d + 2, d + 3}, []float64{1, 0, 2, 3}, []uint8{0, staleFlag, 0, 0}
+	// Rows in the table's sort order: by fingerprint, then timestamp.
+	ts, val, flags := []int64{d + 1, d + 2, d + msPerDay, d + 3}, []float64{1, 2, 0, 3}, []uint8{0, 0, staleFlag, 0}
 	if Fingerprint(other) < Fingerprint(up) {
-		ts, val, flags = []int64{d + 3, d + 1, d + msPerDay, d + 2}, []float64{3, 1, 0, 2}, []uint8{0, 0, staleFlag, 0}
+		ts, val, flags = []int64{d + 3, d + 1, d + 2, d + msPerDay}, []float64{3, 1, 2, 0}, []uint8{0, 0, 0, staleFlag}
 	}
 	require.Equal(t, ts, b.samples.ts)
 	require.Equal(t, val, b.samples.val)
@@ -187,9 +187,9 @@ func TestSplitByDays(t *testing.T) {
 }
 
 // TestSortRows checks sortRows on random rows: the result is a
-// permutation of the input, ordered by (tenant, fingerprint), and rows
-// with the same tenant and fingerprint keep their order. One batch is
-// reused throughout, as the client's pool reuses them.
+// permutation of the input, ordered by (tenant, fingerprint, timestamp),
+// and rows with equal keys keep their order. One batch is reused
+// throughout, as the client's pool reuses them.
 func TestSortRows(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	var b writeBatch
@@ -199,17 +199,21 @@ func TestSortRows(t *testing.T) {
 		tenants int
 		fps     int
 		fp      func(uint64) uint64 // spreads the drawn number over a fingerprint
+		late    bool                // timestamps drawn at random, with repeats, instead of in arrival order
 	}{
-		{"empty", 0, 1, 1, nil},
-		{"one row", 1, 1, 1, nil},
-		{"one tenant", 1000, 1, 50, nil},
-		{"three tenants", 1000, 3, 50, nil},
-		{"one series", 100, 1, 1, nil},
-		{"one fingerprint, three tenants", 300, 3, 1, nil}, // every radix pass skipped
-		{"high bytes only", 1000, 2, 200, func(n uint64) uint64 { return n << 56 }},
-		{"low bytes only", 1000, 1, 200, func(n uint64) uint64 { return n }},
-		{"many series", 5000, 2, 100_000, nil},
-		{"one tenant again", 700, 1, 50, nil},
+		{"empty", 0, 1, 1, nil, false},
+		{"one row", 1, 1, 1, nil, false},
+		{"one tenant", 1000, 1, 50, nil, false},
+		{"three tenants", 1000, 3, 50, nil, false},
+		{"one series", 100, 1, 1, nil, false},
+		{"one fingerprint, three tenants", 300, 3, 1, nil, false}, // every radix pass skipped
+		{"high bytes only", 1000, 2, 200, func(n uint64) uint64 { return n << 56 }, false},
+		{"low bytes only", 1000, 1, 200, func(n uint64) uint64 { return n }, false},
+		{"many series", 5000, 2, 100_000, nil, false},
+		{"one tenant again", 700, 1, 50, nil, false},
+		{"late samples", 1000, 1, 50, nil, true},
+		{"late samples, three tenants", 3000, 3, 20, nil, true},
+		{"late samples, one series", 200, 1, 1, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spread := tc.fp
@@ -219,50 +223,56 @@ func TestSortRows(t *testing.T) {
 			b.reset()
 			s := &b.samples
 			for i := range tc.rows {
+				ts := int64(i) // arrival order
+				if tc.late {
+					ts = rnd.Int64N(int64(tc.rows/10 + 1))
+				}
 				s.tenant = append(s.tenant, "tenant-"+strconv.Itoa(rnd.IntN(tc.tenants)))
 				s.fp = append(s.fp, spread(rnd.Uint64N(uint64(tc.fps))))
-				s.ts = append(s.ts, int64(i)) // arrival order
-				s.val = append(s.val, float64(i))
+				s.ts = append(s.ts, ts)
+				s.val = append(s.val, float64(i)) // the arrival index
 				s.flags = append(s.flags, uint8(i%2))
 			}
 			type row struct {
 				tenant string
 				fp     uint64
 				ts     int64
+				i      int
 			}
 			var want []row
 			for i := range s.ts {
-				want = append(want, row{s.tenant[i], s.fp[i], s.ts[i]})
+				want = append(want, row{s.tenant[i], s.fp[i], s.ts[i], i})
 			}
 			slices.SortStableFunc(want, func(x, y row) int {
-				return cmp.Or(strings.Compare(x.tenant, y.tenant), cmp.Compare(x.fp, y.fp))
+				return cmp.Or(strings.Compare(x.tenant, y.tenant), cmp.Compare(x.fp, y.fp), cmp.Compare(x.ts, y.ts))
 			})
 			b.sortRows()
 			require.True(t, rowsSorted(s.tenant, s.fp, s.ts))
 			require.Len(t, s.ts, len(want))
 			for i, w := range want {
-				require.Equal(t, w, row{s.tenant[i], s.fp[i], s.ts[i]}, "row %d", i)
-				require.Equal(t, float64(w.ts), s.val[i], "row %d: value moves with its row", i)
-				require.Equal(t, uint8(w.ts%2), s.flags[i], "row %d: flags move with their row", i)
+				require.Equal(t, w, row{s.tenant[i], s.fp[i], s.ts[i], int(s.val[i])}, "row %d: the row, its value moved with it", i)
+				require.Equal(t, uint8(w.i%2), s.flags[i], "row %d: flags move with their row", i)
 			}
 		})
 	}
 }
 
-// TestSortRowsLateSample: a series whose samples are not in time order
-// keeps them in the order they came; the rows are then not in the table's
-// order, which the server sorts (only a cost).
+// TestSortRowsLateSample: a series whose samples are not in time order is
+// put in time order, rows with equal timestamps keeping the order they
+// came in, so that the server has nothing left to sort.
 func TestSortRowsLateSample(t *testing.T) {
 	var b writeBatch
 	s := &b.samples
-	s.tenant = []string{"t", "t", "t"}
-	s.fp = []uint64{2, 1, 2}
-	s.ts = []int64{20, 5, 10}
-	s.val = []float64{1, 2, 3}
-	s.flags = []uint8{0, 0, 0}
+	s.tenant = []string{"t", "t", "t", "t", "u"}
+	s.fp = []uint64{2, 1, 2, 2, 2}
+	s.ts = []int64{20, 5, 10, 10, 1}
+	s.val = []float64{1, 2, 3, 4, 5}
+	s.flags = []uint8{0, 0, 0, 1, 0}
 	b.sortRows()
-	require.Equal(t, []uint64{1, 2, 2}, s.fp)
-	require.Equal(t, []int64{5, 20, 10}, s.ts)
-	require.Equal(t, []float64{2, 1, 3}, s.val)
-	require.False(t, rowsSorted(s.tenant, s.fp, s.ts))
+	require.Equal(t, []string{"t", "t", "t", "t", "u"}, s.tenant)
+	require.Equal(t, []uint64{1, 2, 2, 2, 2}, s.fp)
+	require.Equal(t, []int64{5, 10, 10, 20, 1}, s.ts)
+	require.Equal(t, []float64{2, 3, 4, 1, 5}, s.val)
+	require.Equal(t, []uint8{0, 0, 1, 0, 0}, s.flags)
+	require.True(t, rowsSorted(s.tenant, s.fp, s.ts))
 }
