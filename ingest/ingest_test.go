@@ -282,7 +282,7 @@ func (m *memStore) samples() int {
 }
 
 func testWriterConfig() WriterConfig {
-	return WriterConfig{Group: "writers", BatchRows: 1000, BatchBytes: 1 << 20, FlushInterval: 50 * time.Millisecond, DrainTimeout: 10 * time.Second, MaxBackoff: 100 * time.Millisecond}
+	return WriterConfig{Group: "writers", BatchRows: 1000, BatchBytes: 1 << 20, LogBatchBytes: 1 << 20, FlushInterval: 50 * time.Millisecond, DrainTimeout: 10 * time.Second, MaxBackoff: 100 * time.Millisecond}
 }
 
 // TestWriter checks the writer's contract on a real Kafka protocol

@@ -22,6 +22,7 @@ type WriterConfig struct {
 	Group         string
 	BatchRows     int
 	BatchBytes    int
+	LogBatchBytes int
 	FlushInterval time.Duration
 	DrainTimeout  time.Duration
 	MaxBackoff    time.Duration
@@ -32,6 +33,7 @@ func (c *WriterConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Group, "writer.group", "cairn-writers", "Kafka consumer group of the writers.")
 	fs.IntVar(&c.BatchRows, "writer.batch-rows", 250000, "Close a batch at this many rows (samples, log lines and build events). Larger batches cost ClickHouse less (fewer parts to write and merge) and the writer more memory.")
 	fs.IntVar(&c.BatchBytes, "writer.batch-bytes", 32<<20, "Close a batch at this many bytes of Kafka messages.")
+	fs.IntVar(&c.LogBatchBytes, "writer.logs-batch-bytes", 16<<20, "Close a batch at this many bytes of log messages, whatever else it holds. A log line takes more of the writer's memory than the bytes of a sample, and smaller batches of lines cost no more to insert: half of -writer.batch-bytes took 40% off the writer's peak memory under a log backlog, and some CPU (docs/benchmarks.md).")
 	fs.DurationVar(&c.FlushInterval, "writer.flush-interval", time.Second, "Close a batch this long after its first message.")
 	fs.DurationVar(&c.DrainTimeout, "writer.drain-timeout", 30*time.Second, "On shutdown, keep writing what Kafka still holds for at most this long.")
 	fs.DurationVar(&c.MaxBackoff, "writer.max-backoff", 10*time.Second, "Longest pause between retries while the store is down.")
@@ -43,8 +45,8 @@ func (c *WriterConfig) Validate() error {
 	if c.Group == "" {
 		errs = append(errs, errors.New("-writer.group: empty"))
 	}
-	if c.BatchRows < 1 || c.BatchBytes < 1 {
-		errs = append(errs, errors.New("-writer.batch-rows and -writer.batch-bytes must be at least 1"))
+	if c.BatchRows < 1 || c.BatchBytes < 1 || c.LogBatchBytes < 1 {
+		errs = append(errs, errors.New("-writer.batch-rows, -writer.batch-bytes and -writer.logs-batch-bytes must be at least 1"))
 	}
 	if c.FlushInterval <= 0 {
 		errs = append(errs, fmt.Errorf("-writer.flush-interval: %s, must be positive", c.FlushInterval))
@@ -99,9 +101,10 @@ type batch struct {
 	logs    []store.LogEntry
 	builds  []store.BuildEvent
 	dead    []queue.Message
-	rows    int // samples, log entries and build events
-	bytes   int
-	started time.Time
+	rows     int // samples, log entries and build events
+	bytes    int
+	logBytes int // of bytes, those of log messages
+	started  time.Time
 }
 
 // add decodes m into the batch; a message that does not decode is kept
@@ -140,6 +143,7 @@ func (b *batch) decode(msg []byte) error {
 			return err
 		}
 		b.rows += len(b.logs) - n
+		b.logBytes += len(msg)
 	case wire.KindBuilds:
 		n := len(b.builds)
 		if b.builds, err = wire.DecodeBuilds(b.builds, msg); err != nil {
@@ -153,8 +157,15 @@ func (b *batch) decode(msg []byte) error {
 	return nil
 }
 
+// full reports whether the batch is to be written now: it reached a size
+// limit or its age limit.
 func (b *batch) full(cfg WriterConfig) bool {
-	return len(b.msgs) > 0 && (b.rows >= cfg.BatchRows || b.bytes >= cfg.BatchBytes || time.Since(b.started) >= cfg.FlushInterval)
+	return len(b.msgs) > 0 && (b.big(cfg) || time.Since(b.started) >= cfg.FlushInterval)
+}
+
+// big reports whether the batch reached a size limit.
+func (b *batch) big(cfg WriterConfig) bool {
+	return b.rows >= cfg.BatchRows || b.bytes >= cfg.BatchBytes || b.logBytes >= cfg.LogBatchBytes
 }
 
 // Run consumes until ctx ends, then drains: it keeps reading for up to
@@ -206,7 +217,7 @@ func (w *Writer) drain(b *batch) error {
 			break // idle, or out of time
 		}
 		b.add(m, w.topic)
-		if b.rows >= w.cfg.BatchRows || b.bytes >= w.cfg.BatchBytes {
+		if b.big(w.cfg) {
 			if err := w.flush(ctx, b); err != nil {
 				w.logger.Warn("drain_incomplete", "messages", len(b.msgs), "err", err)
 				return nil
