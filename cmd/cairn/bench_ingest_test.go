@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -62,6 +64,9 @@ func TestIngestSideBySide(t *testing.T) {
 
 	var results []benchResult
 	results = append(results, benchCairn(t, warm, load, senders))
+	if v := os.Getenv("CAIRN_BENCH_CLICKHOUSE_ALONE"); v == "1" || v == "" && os.Getenv("CAIRN_BENCH_PEERS") != "0" {
+		results = append(results, benchClickHouseAlone(t, hosts, warmRounds, rounds))
+	}
 	if os.Getenv("CAIRN_BENCH_PEERS") == "0" { // Cairn alone, while iterating
 		printResults(t, results)
 		return
@@ -157,7 +162,9 @@ func (l *nodeLoad) split(n int) (first, rest *nodeLoad) {
 	return part(l.bodies[:k], l.counts[:k]), part(l.bodies[k:], l.counts[k:])
 }
 
-func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
+// nodeSeries returns the label sets of hosts node_exporter-like hosts:
+// CPU seconds per mode and CPU, network, memory and filesystem series.
+func nodeSeries(hosts int) []labels.Labels {
 	var all []labels.Labels
 	for h := range hosts {
 		inst := fmt.Sprintf("host-%03d:9100", h)
@@ -183,7 +190,24 @@ func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
 			}
 		}
 	}
-	base := time.Now().Add(-time.Duration(rounds+60) * 15 * time.Second).Truncate(time.Second).UnixMilli()
+	return all
+}
+
+// nodeRoundsStart is the timestamp of the first of rounds rounds 15 s
+// apart that end a little before now.
+func nodeRoundsStart(rounds int) int64 {
+	return time.Now().Add(-time.Duration(rounds+60) * 15 * time.Second).Truncate(time.Second).UnixMilli()
+}
+
+// nodeSample is series j's sample in round r: counters and gauges that
+// move.
+func nodeSample(base int64, r, j int) store.Sample {
+	return store.Sample{T: base + int64(r)*15000, V: float64(r*(j%97+1)) + float64(j)}
+}
+
+func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
+	all := nodeSeries(hosts)
+	base := nodeRoundsStart(rounds)
 	l := &nodeLoad{series: len(all), perRound: (len(all) + perRequest - 1) / perRequest, path: "/api/v1/write",
 		headers: map[string]string{"Content-Encoding": "snappy", "Content-Type": "application/x-protobuf", "X-Prometheus-Remote-Write-Version": "0.1.0"},
 		unit:    "samples", table: "samples"}
@@ -192,8 +216,7 @@ func newNodeLoad(hosts, rounds, perRequest int) *nodeLoad {
 			end := min(i+perRequest, len(all))
 			batch := make([]store.Series, 0, end-i)
 			for j := i; j < end; j++ {
-				v := float64(r*(j%97+1)) + float64(j) // counters and gauges that move
-				batch = append(batch, store.Series{Labels: all[j], Samples: []store.Sample{{T: base + int64(r)*15000, V: v}}})
+				batch = append(batch, store.Series{Labels: all[j], Samples: []store.Sample{nodeSample(base, r, j)}})
 			}
 			body, err := remotewrite.EncodeV1(batch)
 			if err != nil {
@@ -380,6 +403,65 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 	return r
 }
 
+// benchClickHouseAlone writes the load's samples (the same series, values
+// and timestamps, warm-up first) into a ClickHouse of their own through
+// the store's client, in batches of the writer's default size, and
+// counts ClickHouse's CPU only: what storing the samples costs with no
+// receiver, no Kafka and no writer in front, the part of the pipeline's
+// CPU that Cairn's own code cannot remove.
+func benchClickHouseAlone(t *testing.T, hosts, warmRounds, rounds int) benchResult {
+	const batchRows = 250_000 // -writer.batch-rows' default
+	chPort, chHTTP := freePort(t), freePort(t)
+	ch := startLocalServer(t, "clickhouse.sh", map[string]string{"CAIRN_CLICKHOUSE_PORT": chPort, "CAIRN_CLICKHOUSE_HTTP_PORT": chHTTP})
+	fs := flag.NewFlagSet("store", flag.ContinueOnError)
+	var cfg store.Config
+	cfg.RegisterFlags(fs)
+	require.NoError(t, fs.Parse([]string{"-clickhouse.addr", "127.0.0.1:" + chPort, "-clickhouse.database", "bench"}))
+	ctx := t.Context()
+	st, err := store.Open(ctx, cfg, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.Migrate(ctx))
+
+	all := nodeSeries(hosts)
+	base := nodeRoundsStart(warmRounds + rounds)
+	write := func(from, to int) int64 {
+		var batch []store.Series
+		var n int64
+		flush := func() {
+			require.NoError(t, st.WriteSeries(ctx, batch, ""))
+			n += int64(len(batch))
+			batch = batch[:0]
+		}
+		for r := from; r < to; r++ {
+			for j, ls := range all {
+				batch = append(batch, store.Series{Tenant: "default", Labels: ls, Samples: []store.Sample{nodeSample(base, r, j)}})
+				if len(batch) == batchRows {
+					flush()
+				}
+			}
+		}
+		if len(batch) > 0 {
+			flush()
+		}
+		return n
+	}
+	warm := write(0, warmRounds)
+	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= warm }, 5*time.Minute, 100*time.Millisecond)
+
+	var m cpuMeter
+	m.add(t, "clickhouse", ch.pid(t, "clickhouse"))
+	start := time.Now()
+	n := write(warmRounds, warmRounds+rounds)
+	wall := time.Since(start)
+	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench.samples") >= warm+n }, 5*time.Minute, 100*time.Millisecond)
+	cpu, detail, _ := m.used(t)
+	r := benchResult{name: "ClickHouse 18.16 alone (the store's client writing the same samples, no Kafka)", unit: "samples", samples: n, wall: wall,
+		cpu: cpu, cpuDetail: detail, queryable: fmt.Sprintf("all in %.1fs", time.Since(start).Seconds())}
+	r.settle(t, &m)
+	return r
+}
+
 // chExec runs a statement on the ClickHouse at httpPort.
 func chExec(t *testing.T, httpPort, sql string) {
 	resp, err := httpClient.Post("http://127.0.0.1:"+httpPort+"/", "text/plain", strings.NewReader(sql))
@@ -389,8 +471,14 @@ func chExec(t *testing.T, httpPort, sql string) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", sql, b)
 }
 
+// chCount returns how many rows table ("db.name") holds: the rows of its
+// active parts, what count() answers, read from system.parts so that
+// polling for it does not scan the table (a scan per poll would be
+// ClickHouse CPU that the benchmark counts against the pipeline).
 func chCount(t *testing.T, httpPort, table string) int64 {
-	resp, err := httpClient.Get("http://127.0.0.1:" + httpPort + "/?query=" + url.QueryEscape("SELECT count() FROM "+table))
+	db, name, _ := strings.Cut(table, ".")
+	q := fmt.Sprintf("SELECT sum(rows) FROM system.parts WHERE database = '%s' AND table = '%s' AND active", db, name)
+	resp, err := httpClient.Get("http://127.0.0.1:" + httpPort + "/?query=" + url.QueryEscape(q))
 	if err != nil {
 		return 0
 	}
