@@ -276,3 +276,53 @@ func TestSortRowsLateSample(t *testing.T) {
 	require.Equal(t, []uint8{0, 0, 1, 0, 0}, s.flags)
 	require.True(t, rowsSorted(s.tenant, s.fp, s.ts))
 }
+
+// refBatch is the writer's usual batch: rounds of one-sample references
+// to the same series, one tenant, timestamps 15 s apart, the series in
+// the same random fingerprint order every round. About 5% of the series
+// have two consecutive rounds delivered swapped, as when two senders'
+// requests cross.
+func refBatch(series, rounds int) []Series {
+	const start = 19675 * msPerDay
+	rnd := rand.New(rand.NewPCG(3, 4))
+	fps := make([]uint64, series)
+	for i := range fps {
+		fps[i] = rnd.Uint64() | 1 // never 0, which would not be a reference
+	}
+	ts := make([][]int64, series) // per series, the timestamp of each round
+	for i := range ts {
+		ts[i] = make([]int64, rounds)
+		for r := range ts[i] {
+			ts[i][r] = start + int64(r)*15_000
+		}
+		if rnd.IntN(20) == 0 {
+			r := rnd.IntN(rounds - 1)
+			ts[i][r], ts[i][r+1] = ts[i][r+1], ts[i][r]
+		}
+	}
+	samples := make([]Sample, series*rounds)
+	out := make([]Series, 0, series*rounds)
+	for r := range rounds {
+		for i, fp := range fps {
+			n := len(out)
+			samples[n] = Sample{T: ts[i][r], V: float64(rnd.IntN(1000))}
+			out = append(out, Series{Tenant: "tenant-1", Fingerprint: fp, Samples: samples[n : n+1 : n+1]})
+		}
+	}
+	return out
+}
+
+// BenchmarkWriteBatchRefs fills and sorts the columns of a batch of
+// 249,600 reference samples (refBatch): the writer's CPU per sample
+// before the insert, in its steady state.
+func BenchmarkWriteBatchRefs(b *testing.B) {
+	series := refBatch(10_400, 24)
+	cache := newSeriesCache(10)
+	var wb writeBatch
+	b.ReportAllocs()
+	for b.Loop() {
+		wb.fill(series, cache)
+		wb.reset()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(series)), "ns/sample")
+}
