@@ -214,6 +214,10 @@ func TestSortRows(t *testing.T) {
 		{"late samples", 1000, 1, 50, nil, true},
 		{"late samples, three tenants", 3000, 3, 20, nil, true},
 		{"late samples, one series", 200, 1, 1, nil, true},
+		// Fingerprints that differ below the radix sort's bits only: the
+		// sort of tied rows does all the work.
+		{"ties on the radix bits", 2000, 2, 300, func(n uint64) uint64 { return n%3<<62 | n*0x9E3779B97F4A7C15>>30 }, false},
+		{"ties on the radix bits, late samples", 2000, 3, 300, func(n uint64) uint64 { return n%3<<62 | n*0x9E3779B97F4A7C15>>30 }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spread := tc.fp
