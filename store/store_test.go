@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -379,6 +380,49 @@ func TestConcurrentWrites(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got[fp], 200)
 	require.Len(t, selectStrings(t, c, "t", day1, day1), 5)
+}
+
+// TestWriteSeriesLarge writes a batch large enough that the writer loads
+// its numeric columns into the driver's in one copy each (minLoadRows),
+// series out of order and one late sample, and reads every sample back.
+func TestWriteSeriesLarge(t *testing.T) {
+	c := storetest.OpenTest(t)
+	ctx := context.Background()
+	const series, perSeries = 300, 20
+	var batch []store.Series
+	want := map[uint64][]store.Sample{}
+	fps := make([]uint64, 0, series)
+	for i := range series {
+		ls := labels.FromStrings("__name__", "large", "i", fmt.Sprint(i))
+		fp := store.Fingerprint(ls)
+		fps = append(fps, fp)
+		for j := range perSeries {
+			p := store.Sample{T: day1 + int64(j)*15_000, V: float64(i*perSeries+j) - 0.5}
+			if j == perSeries-1 && i%7 == 0 {
+				p.V = stale
+			}
+			want[fp] = append(want[fp], p)
+			s := store.Series{Tenant: "t", Fingerprint: fp, Samples: []store.Sample{p}}
+			if j == 0 {
+				s.Labels = ls
+			}
+			batch = append(batch, s)
+		}
+	}
+	// The last round first, and series in reverse order: the writer sorts.
+	batch[0], batch[len(batch)-1] = batch[len(batch)-1], batch[0]
+	slices.Reverse(batch[1 : len(batch)-1])
+	write(t, c, "", batch...)
+	got, err := c.ReadSamples(ctx, "t", fps, 0, math.MaxInt64)
+	require.NoError(t, err)
+	require.Len(t, got, series)
+	for fp, w := range want {
+		require.Len(t, got[fp], perSeries)
+		for j := range w {
+			require.Equal(t, w[j].T, got[fp][j].T)
+			require.Equal(t, math.Float64bits(w[j].V), math.Float64bits(got[fp][j].V), "fingerprint %x sample %d", fp, j)
+		}
+	}
 }
 
 func BenchmarkWriteSeries(b *testing.B) {

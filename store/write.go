@@ -50,8 +50,14 @@ func DayOf(t int64) int64 { return t / msPerDay }
 // logged. Native histograms (Series.Histograms) go first, the same way,
 // to their own tables (writeHistograms).
 func (c *Client) WriteSeries(ctx context.Context, series []Series, token string) error {
-	if err := c.writeHistograms(ctx, series, token); err != nil {
-		return err
+	histograms, span := scanSeries(series)
+	if histograms {
+		if err := c.writeHistograms(ctx, series, token); err != nil {
+			return err
+		}
+	}
+	if span < maxDaysPerInsert {
+		return c.writeChunk(ctx, series, token)
 	}
 	chunks := splitByDays(series, maxDaysPerInsert)
 	for i, chunk := range chunks {
@@ -60,6 +66,27 @@ func (c *Client) WriteSeries(ctx context.Context, series []Series, token string)
 		}
 	}
 	return nil
+}
+
+// scanSeries reports whether a batch has native histograms and how many
+// days its storable samples span, less one, in one pass: a batch of
+// references is mostly the Series themselves, and every pass over them
+// reads them from memory again.
+func scanSeries(series []Series) (histograms bool, span int64) {
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for i := range series {
+		s := &series[i]
+		histograms = histograms || len(s.Histograms) > 0
+		for _, p := range s.Samples {
+			if p.T >= MinTime && p.T <= MaxTime {
+				lo, hi = min(lo, p.T), max(hi, p.T)
+			}
+		}
+	}
+	if lo > hi {
+		return histograms, 0
+	}
+	return histograms, DayOf(hi) - DayOf(lo)
 }
 
 func (c *Client) writeChunk(ctx context.Context, series []Series, token string) error {
@@ -109,10 +136,8 @@ func (c *Client) insert(ctx context.Context, table, columns, token string, cols 
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
 	defer func() { _ = batch.Close() }()
-	for i, col := range cols {
-		if err := batch.Column(i).Append(col); err != nil {
-			return fmt.Errorf("append column %d of %s: %w", i, table, err)
-		}
+	if err := appendColumns(batch, cols); err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert %d rows into %s: %w", batch.Rows(), table, err)

@@ -186,6 +186,29 @@ func TestSplitByDays(t *testing.T) {
 	require.Equal(t, uint64(42), chunks[1][0].Fingerprint, "a carried fingerprint is kept")
 }
 
+func TestScanSeries(t *testing.T) {
+	ls := labels.FromStrings("__name__", "x")
+	for _, tc := range []struct {
+		name       string
+		in         []Series
+		histograms bool
+		span       int64
+	}{
+		{"empty", nil, false, 0},
+		{"one day", []Series{{Labels: ls, Samples: []Sample{{T: 10*msPerDay + 5}, {T: 10*msPerDay + 9}}}}, false, 0},
+		{"three days", []Series{{Labels: ls, Samples: []Sample{{T: 12 * msPerDay}}}, {Fingerprint: 1, Samples: []Sample{{T: 10 * msPerDay}}}}, false, 2},
+		{"unstorable samples ignored", []Series{{Labels: ls, Samples: []Sample{{T: -1}, {T: 5 * msPerDay}, {T: MaxTime + 1}}}}, false, 0},
+		{"histograms only", []Series{{Labels: ls, Histograms: []HistogramSample{{T: 1}}}}, true, 0},
+		{"histograms and samples", []Series{{Labels: ls, Samples: []Sample{{T: 1}}}, {Labels: ls, Histograms: []HistogramSample{{T: 1}}}}, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			histograms, span := scanSeries(tc.in)
+			require.Equal(t, tc.histograms, histograms)
+			require.Equal(t, tc.span, span)
+		})
+	}
+}
+
 // TestSortRows checks sortRows on random rows: the result is a
 // permutation of the input, ordered by (tenant, fingerprint, timestamp),
 // and rows with equal keys keep their order. One batch is reused

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"math"
+	"strconv"
+	"testing"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/stretchr/testify/require"
+)
+
+// TestAppendColumns checks that the driver's columns hold, row for row,
+// the columns appendColumns was given, whether it loaded or appended
+// them: below minLoadRows, at it, and past the load reader's 128 KiB
+// buffer in every column (200,000 flags).
+func TestAppendColumns(t *testing.T) {
+	for _, rows := range []int{0, 10, minLoadRows, 200_000} {
+		t.Run(strconv.Itoa(rows), func(t *testing.T) {
+			tenant, fp, ts, val, flags := make([]string, rows), make([]uint64, rows), make([]int64, rows), make([]float64, rows), make([]uint8, rows)
+			for i := range rows {
+				tenant[i] = "t" + strconv.Itoa(i%3)
+				fp[i] = uint64(i) * 0x9E3779B97F4A7C15
+				ts[i] = int64(i)*15_000 - 7
+				val[i] = []float64{-0.5, math.Inf(1), math.MaxFloat64, float64(i)}[i%4]
+				flags[i] = uint8(i)
+			}
+			b := newColumnsBatch(t, "String", "UInt64", "Int64", "Float64", "UInt8")
+			require.NoError(t, appendColumns(b, []any{tenant, fp, ts, val, flags}))
+			for i, want := range []any{tenant, fp, ts, val, flags} {
+				col := b.cols[i]
+				require.Equal(t, rows, col.Rows(), "column %d", i)
+				got := make([]any, rows)
+				for r := range rows {
+					got[r] = col.Row(r, false)
+				}
+				wantRows := make([]any, rows)
+				for r := range rows {
+					wantRows[r] = rowOf(want, r)
+				}
+				require.Equal(t, wantRows, got, "column %d", i)
+			}
+		})
+	}
+}
+
+// TestAppendColumnsMismatch checks that a column whose Go type does not
+// match the driver column's is left to the driver's Append, which
+// refuses it, rather than loaded as bytes of another type.
+func TestAppendColumnsMismatch(t *testing.T) {
+	b := newColumnsBatch(t, "UInt64")
+	err := appendColumns(b, []any{make([]int64, minLoadRows)})
+	require.ErrorContains(t, err, "append column 0")
+	require.Zero(t, b.cols[0].Rows())
+}
+
+func rowOf(col any, r int) any {
+	switch v := col.(type) {
+	case []string:
+		return v[r]
+	case []uint64:
+		return v[r]
+	case []int64:
+		return v[r]
+	case []float64:
+		return v[r]
+	case []uint8:
+		return v[r]
+	}
+	panic("unexpected column type")
+}
+
+// columnsBatch is the part of a driver batch appendColumns uses, over
+// driver columns of the given types.
+type columnsBatch struct {
+	driver.Batch // the rest: unused
+	cols         []column.Interface
+}
+
+func newColumnsBatch(t *testing.T, types ...column.Type) *columnsBatch {
+	b := &columnsBatch{}
+	for i, typ := range types {
+		col, err := typ.Column("c"+strconv.Itoa(i), &column.ServerContext{})
+		require.NoError(t, err)
+		b.cols = append(b.cols, col)
+	}
+	return b
+}
+
+func (b *columnsBatch) Columns() []column.Interface     { return b.cols }
+func (b *columnsBatch) Column(i int) driver.BatchColumn { return columnAppender{b.cols[i]} }
+
+type columnAppender struct{ col column.Interface }
+
+func (a columnAppender) Append(v any) error {
+	_, err := a.col.Append(v)
+	return err
+}
+
+func (a columnAppender) AppendRow(v any) error { return a.col.AppendRow(v) }
