@@ -30,7 +30,7 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 
 func testQueueConfig(brokers string) queue.Config {
 	return queue.Config{
-		Brokers: brokers, TopicPrefix: "cairn.", Partitions: 4, ReplicationFactor: 1, Compression: "lz4",
+		Brokers: brokers, TopicPrefix: "cairn.", Partitions: 4, ReplicationFactor: 1, Compression: "snappy",
 		BatchTimeout: 2 * time.Millisecond, WriteTimeout: 5 * time.Second, MaxMessageBytes: 1 << 20, SessionTimeout: 6 * time.Second,
 	}
 }

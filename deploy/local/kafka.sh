@@ -13,8 +13,9 @@
 # 127.0.0.1:19092 --list`.
 #
 #   CAIRN_KAFKA_PORT             PLAINTEXT listener (default 19092)
-#   CAIRN_KAFKA_JVM_OPTS         the broker's heap and GC flags (default: 256-512 MiB,
-#                                parallel GC on two threads: docs/benchmarks.md)
+#   CAIRN_KAFKA_JVM_OPTS         the broker's heap, GC and JIT flags (default: 256-512 MiB,
+#                                parallel GC on two threads, C1 compiler only:
+#                                docs/benchmarks.md)
 #   CAIRN_KAFKA_CONTROLLER_PORT  KRaft controller listener (default 19093)
 set -euo pipefail
 
@@ -111,7 +112,7 @@ start() {
 		format_storage
 		say "starting on $BOOTSTRAP (controller $CONTROLLER_PORT), state in $DIR"
 		start_daemon "$PIDFILE" "$DIR/log/kafka.out" \
-			java ${CAIRN_KAFKA_JVM_OPTS:--Xms256m -Xmx512m -XX:+UseParallelGC -XX:ParallelGCThreads=2} -Djava.awt.headless=true \
+			java ${CAIRN_KAFKA_JVM_OPTS:--Xms256m -Xmx512m -XX:+UseParallelGC -XX:ParallelGCThreads=2 -XX:TieredStopAtLevel=1} -Djava.awt.headless=true \
 			-Dkafka.logs.dir="$DIR/log" \
 			-Dlog4j.configuration="file:$CAIRN_DEPLOY_DIR/kafka/log4j.properties" \
 			-cp "$KAFKA_LIBS/*" kafka.Kafka "$CONFIG"
