@@ -96,11 +96,11 @@ func NewWriter(cfg WriterConfig, src Source, st Store, dlq DeadLetters, deadLett
 // batch is what was read since the last commit: the messages, for
 // committing, and what they decode to, for the store.
 type batch struct {
-	msgs    []queue.Message
-	series  []store.Series
-	logs    []store.LogEntry
-	builds  []store.BuildEvent
-	dead    []queue.Message
+	msgs     []queue.Message
+	series   []store.Series
+	logs     []store.LogEntry
+	builds   []store.BuildEvent
+	dead     []queue.Message
 	rows     int // samples, log entries and build events
 	bytes    int
 	logBytes int // of bytes, those of log messages
@@ -163,9 +163,10 @@ func (b *batch) full(cfg WriterConfig) bool {
 	return len(b.msgs) > 0 && (b.big(cfg) || time.Since(b.started) >= cfg.FlushInterval)
 }
 
-// big reports whether the batch reached a size limit.
+// big reports whether the batch reached a size limit. A config that left
+// the log cap unset (not from flags) has none.
 func (b *batch) big(cfg WriterConfig) bool {
-	return b.rows >= cfg.BatchRows || b.bytes >= cfg.BatchBytes || b.logBytes >= cfg.LogBatchBytes
+	return b.rows >= cfg.BatchRows || b.bytes >= cfg.BatchBytes || cfg.LogBatchBytes > 0 && b.logBytes >= cfg.LogBatchBytes
 }
 
 // Run consumes until ctx ends, then drains: it keeps reading for up to

@@ -2,6 +2,7 @@ package store
 
 import (
 	"cmp"
+	"math"
 	"math/bits"
 	"slices"
 	"strings"
@@ -47,7 +48,9 @@ const (
 // the replacing engine keeps the last one delivered.
 func (b *writeBatch) sortRows() {
 	s := &b.samples
-	if rowsSorted(s.tenant, s.fp, s.ts) {
+	if len(s.fp) > math.MaxInt32 || rowsSorted(s.tenant, s.fp, s.ts) {
+		// Row indexes are 32 bits (sortByFingerprint); a block of more
+		// rows than that is the server's to sort.
 		return
 	}
 	x := &b.sort

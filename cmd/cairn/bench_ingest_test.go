@@ -400,6 +400,9 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 		}
 	}
 	p.stop(t)
+	// The next target must not share the cores with this one's merges.
+	kafka.stop(t)
+	ch.stop(t)
 	return r
 }
 
@@ -408,7 +411,9 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 // the store's client, in batches of the writer's default size, and
 // counts ClickHouse's CPU only: what storing the samples costs with no
 // receiver, no Kafka and no writer in front, the part of the pipeline's
-// CPU that Cairn's own code cannot remove.
+// CPU that Cairn's own code cannot remove. It is a best case: every
+// insert is a full batch, where the writer also closes one at
+// -writer.flush-interval.
 func benchClickHouseAlone(t *testing.T, hosts, warmRounds, rounds int) benchResult {
 	const batchRows = 250_000 // -writer.batch-rows' default
 	chPort, chHTTP := freePort(t), freePort(t)
@@ -416,12 +421,23 @@ func benchClickHouseAlone(t *testing.T, hosts, warmRounds, rounds int) benchResu
 	fs := flag.NewFlagSet("store", flag.ContinueOnError)
 	var cfg store.Config
 	cfg.RegisterFlags(fs)
-	require.NoError(t, fs.Parse([]string{"-clickhouse.addr", "127.0.0.1:" + chPort, "-clickhouse.database", "bench"}))
+	// The ClickHouse flags Cairn got (CAIRN_BENCH_ARGS); others are not
+	// this store's.
+	args := []string{"-clickhouse.addr", "127.0.0.1:" + chPort, "-clickhouse.database", "bench"}
+	for _, a := range strings.Fields(os.Getenv("CAIRN_BENCH_ARGS")) {
+		if strings.HasPrefix(strings.TrimLeft(a, "-"), "clickhouse.") {
+			args = append(args, a)
+		}
+	}
+	require.NoError(t, fs.Parse(args))
 	ctx := t.Context()
 	st, err := store.Open(ctx, cfg, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	defer st.Close()
 	require.NoError(t, st.Migrate(ctx))
+	if os.Getenv("CAIRN_BENCH_NO_ROLLUP") == "1" {
+		chExec(t, chHTTP, "DROP TABLE bench.samples_1m_mv")
+	}
 
 	all := nodeSeries(hosts)
 	base := nodeRoundsStart(warmRounds + rounds)
@@ -459,6 +475,7 @@ func benchClickHouseAlone(t *testing.T, hosts, warmRounds, rounds int) benchResu
 	r := benchResult{name: "ClickHouse 18.16 alone (the store's client writing the same samples, no Kafka)", unit: "samples", samples: n, wall: wall,
 		cpu: cpu, cpuDetail: detail, queryable: fmt.Sprintf("all in %.1fs", time.Since(start).Seconds())}
 	r.settle(t, &m)
+	ch.stop(t)
 	return r
 }
 
@@ -503,6 +520,7 @@ func benchPeer(t *testing.T, warm, load *nodeLoad, senders int, name, script, pi
 	cpu, detail, _ := m.used(t)
 	r := benchResult{name: name, unit: load.unit, samples: load.samples, wall: wall, cpu: cpu, cpuDetail: detail, queryable: "n/a (acknowledged = in its head)"}
 	r.settle(t, &m)
+	s.stop(t)
 	return r
 }
 

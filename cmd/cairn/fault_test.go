@@ -43,6 +43,10 @@ func startLocalServer(t *testing.T, script string, env map[string]string) *local
 	return s
 }
 
+// stop stops the server now rather than when the test ends; stopping it
+// again is harmless.
+func (s *localServer) stop(t *testing.T) { s.run(t, "stop") }
+
 func (s *localServer) run(t *testing.T, action string) {
 	t.Helper()
 	cmd := exec.Command(s.script, action)
