@@ -399,6 +399,7 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 			t.Logf("cairn peak resident memory: %s kB", hwm[1])
 		}
 	}
+	logCHEvents(t, chHTTP, "Cairn's ClickHouse")
 	p.stop(t)
 	// The next target must not share the cores with this one's merges.
 	kafka.stop(t)
@@ -475,8 +476,23 @@ func benchClickHouseAlone(t *testing.T, hosts, warmRounds, rounds int) benchResu
 	r := benchResult{name: "ClickHouse 18.16 alone (the store's client writing the same samples, no Kafka)", unit: "samples", samples: n, wall: wall,
 		cpu: cpu, cpuDetail: detail, queryable: fmt.Sprintf("all in %.1fs", time.Since(start).Seconds())}
 	r.settle(t, &m)
+	logCHEvents(t, chHTTP, "ClickHouse alone")
 	ch.stop(t)
 	return r
+}
+
+// logCHEvents logs what the ClickHouse at httpPort did since it started:
+// queries, inserts and merges, to tell apart two runs' ClickHouse CPU.
+func logCHEvents(t *testing.T, httpPort, name string) {
+	q := "SELECT event, value FROM system.events WHERE event IN ('Query', 'InsertQuery', 'InsertedRows', 'Merge', 'MergedRows', 'MergeTreeDataWriterBlocks', 'MergeTreeDataWriterBlocksAlreadySorted') FORMAT TSV"
+	resp, err := httpClient.Get("http://127.0.0.1:" + httpPort + "/?query=" + url.QueryEscape(q))
+	if err != nil {
+		t.Logf("%s: events: %v", name, err)
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	t.Logf("%s since its start: %s", name, strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", ", "))
 }
 
 // chExec runs a statement on the ClickHouse at httpPort.
