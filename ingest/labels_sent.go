@@ -41,6 +41,9 @@ type labelsSent struct {
 	// to; when it changes, a fingerprint picks another partition than
 	// its labels took, so every series is sent with labels again.
 	parts atomic.Int64
+	// epoch counts the partition count's changes: a copy of an entry
+	// taken in another epoch (knownSeries keeps some) is void.
+	epoch atomic.Uint32
 }
 
 // sentAt is when (Unix seconds) and for which day a series' labels were
@@ -67,6 +70,7 @@ func (ls *labelsSent) partitions(n int) {
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.sent = newTenantCache[uint64, sentAt](ls.sent.size)
+	ls.epoch.Add(1)
 }
 
 // refer turns into references, in place, the series of tenant whose
@@ -99,19 +103,40 @@ func (ls *labelsSent) refer(tenant string, series []store.Series, now time.Time)
 // within interval, for the day of every sample. ls is read-locked until
 // unlock is called.
 func (ls *labelsSent) fresh(tenant string, now int64) (fresh func(fp uint64, samples []store.Sample, hs []store.HistogramSample) bool, unlock func()) {
+	entry, _, unlock := ls.entries(tenant)
+	oldest := ls.oldest(now)
+	return func(fp uint64, samples []store.Sample, hs []store.HistogramSample) bool {
+		e, ok := entry(fp)
+		return ok && e.fresh(oldest, samples, hs)
+	}, unlock
+}
+
+// entries returns a function that looks up the entry of a series of
+// tenant, and the epoch the entries belong to. ls is read-locked until
+// unlock is called.
+func (ls *labelsSent) entries(tenant string) (entry func(fp uint64) (sentAt, bool), epoch uint32, unlock func()) {
 	if ls.interval <= 0 {
-		return func(uint64, []store.Sample, []store.HistogramSample) bool { return false }, func() {}
+		return func(uint64) (sentAt, bool) { return sentAt{}, false }, 0, func() {}
 	}
-	oldest := now - int64(ls.interval/time.Second)
 	ls.mu.RLock()
 	cur, prev := ls.sent.maps(tenant)
-	return func(fp uint64, samples []store.Sample, hs []store.HistogramSample) bool {
+	return func(fp uint64) (sentAt, bool) {
 		e, ok := cur[fp]
 		if !ok {
 			e, ok = prev[fp]
 		}
-		return ok && e.at >= oldest && onDay(samples, hs, e.day)
-	}, ls.mu.RUnlock
+		return e, ok
+	}, ls.epoch.Load(), ls.mu.RUnlock
+}
+
+// oldest is the earliest time (Unix seconds) labels may have been sent
+// for a series to go as a reference at now.
+func (ls *labelsSent) oldest(now int64) int64 { return now - int64(ls.interval/time.Second) }
+
+// fresh reports whether labels sent as e make a reference of samples and
+// hs sent when labels sent at oldest or later still count.
+func (e sentAt) fresh(oldest int64, samples []store.Sample, hs []store.HistogramSample) bool {
+	return e.at >= oldest && onDay(samples, hs, e.day)
 }
 
 // record notes that the labels of the series fps of tenant, in a request

@@ -23,13 +23,34 @@ import (
 // so share a fingerprint, are far less likely than two label sets whose
 // 64-bit fingerprints do, which the store already rules out, and no
 // sender can aim for a collision without the seeds. Memory is bounded by
-// two generations of at most size/2 entries (tenantCache) of 24 bytes
+// two generations of at most size/2 entries (tenantCache) of 48 bytes
 // and the map's overhead.
+//
+// Each entry also keeps a copy of its series' labelsSent entry, so that a
+// series whose labels went out recently costs one map lookup, not two:
+// the copy is taken when the copy in hand no longer tells the series
+// fresh and labelsSent's entry differs, and it is void once the metrics
+// topic's partition count changed (labelsSent.epoch). A copy may be older
+// than labelsSent's entry, never wrong: labels that Kafka acknowledged
+// for a day stay acknowledged.
 type knownSeries struct {
 	seed, seed2 maphash.Seed
 
 	mu    sync.RWMutex
-	known tenantCache[rawKey, uint64] // by tenant, then encoded labels
+	known tenantCache[rawKey, knownValue] // by tenant, then encoded labels
+}
+
+// knownValue is what knownSeries holds of an encoded label set.
+type knownValue struct {
+	fp    uint64
+	sent  sentAt // a copy of labelsSent's entry for fp, taken in epoch
+	epoch uint32
+}
+
+// sentCopy is a copy of labelsSent's entry to store with a known series.
+type sentCopy struct {
+	key  rawKey
+	sent sentAt
 }
 
 // rawKey identifies an encoded label set (knownSeries.key).
@@ -41,7 +62,7 @@ func (k *knownSeries) key(raw []byte) rawKey {
 }
 
 func newKnownSeries(size int) *knownSeries {
-	return &knownSeries{seed: maphash.MakeSeed(), seed2: maphash.MakeSeed(), known: newTenantCache[rawKey, uint64](size)}
+	return &knownSeries{seed: maphash.MakeSeed(), seed2: maphash.MakeSeed(), known: newTenantCache[rawKey, knownValue](size)}
 }
 
 // knownEntry is an encoded label set and its series' fingerprint.
@@ -58,7 +79,7 @@ func (k *knownSeries) add(tenant string, entries []knownEntry) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, e := range entries {
-		k.known.put(tenant, k.key(e.raw), e.fp)
+		k.known.put(tenant, k.key(e.raw), knownValue{fp: e.fp})
 	}
 }
 
@@ -66,23 +87,43 @@ func (k *knownSeries) add(tenant string, entries []knownEntry) {
 // series whose encoded labels were validated before and whose labels went
 // to Kafka recently enough for its samples (sent). The caller must call
 // done when the request is decoded; both caches are read-locked until
-// then.
+// then, and done stores the copies of labelsSent's entries taken.
 func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known func([]byte, []store.Sample, []store.HistogramSample) (uint64, bool), done func()) {
 	k.mu.RLock()
 	cur, prev := k.known.maps(tenant)
-	fresh, unlock := sent.fresh(tenant, now)
+	entry, epoch, unlock := sent.entries(tenant)
+	oldest := sent.oldest(now)
+	var copies []sentCopy
 	known = func(raw []byte, samples []store.Sample, hs []store.HistogramSample) (uint64, bool) {
 		key := k.key(raw)
-		fp, ok := cur[key]
+		v, ok := cur[key]
 		if !ok {
-			if fp, ok = prev[key]; !ok {
+			if v, ok = prev[key]; !ok {
 				return 0, false
 			}
 		}
-		return fp, fresh(fp, samples, hs)
+		if v.epoch == epoch && v.sent.fresh(oldest, samples, hs) {
+			return v.fp, true
+		}
+		e, ok := entry(v.fp)
+		if !ok {
+			return v.fp, false
+		}
+		if e != v.sent || v.epoch != epoch {
+			copies = append(copies, sentCopy{key: key, sent: e})
+		}
+		return v.fp, e.fresh(oldest, samples, hs)
 	}
 	return known, func() {
 		unlock()
 		k.mu.RUnlock()
+		if len(copies) == 0 {
+			return
+		}
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		for _, c := range copies {
+			k.known.update(tenant, c.key, func(v *knownValue) { v.sent, v.epoch = c.sent, epoch })
+		}
 	}
 }

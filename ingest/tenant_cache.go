@@ -38,3 +38,15 @@ func (c *tenantCache[K, V]) put(tenant string, k K, v V) {
 	}
 	cur[k] = v
 }
+
+// update calls f on the value of k in tenant's generation that holds it,
+// if one does, without making it any younger.
+func (c *tenantCache[K, V]) update(tenant string, k K, f func(*V)) {
+	for _, m := range [2]map[K]V{c.cur[tenant], c.prev[tenant]} {
+		if v, ok := m[k]; ok {
+			f(&v)
+			m[k] = v
+			return
+		}
+	}
+}
