@@ -24,7 +24,8 @@ const minLoadRows = 4096
 // CPU. A column of fixed-size numbers is loaded instead through the
 // driver column's Decode, from the column's memory read as the native
 // protocol's encoding of it, which is the same bytes on a little-endian
-// machine: one allocation of the exact size and one copy. Other columns,
+// machine: one allocation of the exact size and one copy (two of each for
+// a UInt8 column, which the driver reads and then appends). Other columns,
 // small ones, and every column on a big-endian machine are appended.
 func appendColumns(batch driver.Batch, cols []any) error {
 	var (
