@@ -41,9 +41,10 @@ type labelsSent struct {
 	// to; when it changes, a fingerprint picks another partition than
 	// its labels took, so every series is sent with labels again.
 	parts atomic.Int64
-	// epoch counts the partition count's changes: a copy of an entry
-	// taken in another epoch (knownSeries keeps some) is void.
-	epoch atomic.Uint32
+	// epoch counts the partition count's changes, from 1: what was
+	// decided in another epoch (a request's references and its record,
+	// knownSeries' copies of entries) is void.
+	epoch atomic.Uint64
 }
 
 // sentAt is when (Unix seconds) and for which day a series' labels were
@@ -54,7 +55,9 @@ type sentAt struct {
 }
 
 func newLabelsSent(interval time.Duration, size int) *labelsSent {
-	return &labelsSent{interval: interval, sent: newTenantCache[uint64, sentAt](size)}
+	ls := &labelsSent{interval: interval, sent: newTenantCache[uint64, sentAt](size)}
+	ls.epoch.Store(1) // a zero knownValue belongs to no epoch
+	return ls
 }
 
 // partitions tells ls the metrics topic's partition count before a
@@ -62,15 +65,19 @@ func newLabelsSent(interval time.Duration, size int) *labelsSent {
 // with its labels to its new partition before references follow there.
 // (Series a request's decoder already made references, knownSeries, go
 // as they are; their labels are in the topic, on the old partition.)
-func (ls *labelsSent) partitions(n int) {
+// It returns the epoch the request is produced in, for refer and record:
+// a request whose epoch ended before it refers or records sends every
+// series with labels and records nothing, since it shards by the old
+// count.
+func (ls *labelsSent) partitions(n int) (epoch uint64) {
 	old := ls.parts.Load()
 	if old == int64(n) || !ls.parts.CompareAndSwap(old, int64(n)) || old == 0 {
-		return
+		return ls.epoch.Load()
 	}
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.sent = newTenantCache[uint64, sentAt](ls.sent.size)
-	ls.epoch.Add(1)
+	return ls.epoch.Add(1)
 }
 
 // refer turns into references, in place, the series of tenant whose
@@ -80,41 +87,33 @@ func (ls *labelsSent) partitions(n int) {
 // series' Fingerprint must be set. A series that is a reference already
 // (the remote write decoder found it fresh, knownSeries) stays one, even
 // if it turned stale since: its labels went out at most the time it took
-// to decode the request more than interval ago.
-func (ls *labelsSent) refer(tenant string, series []store.Series, now time.Time) []uint64 {
-	fresh, unlock := ls.fresh(tenant, now.Unix())
+// to decode the request more than interval ago. epoch is the request's
+// (partitions).
+func (ls *labelsSent) refer(tenant string, series []store.Series, now time.Time, epoch uint64) []uint64 {
+	entry, current, unlock := ls.entries(tenant)
 	defer unlock()
+	oldest := ls.oldest(now.Unix())
 	var send []uint64
 	for i := range series {
 		s := &series[i]
-		switch {
-		case s.IsRef():
-		case fresh(s.Fingerprint, s.Samples, s.Histograms):
+		if s.IsRef() {
+			continue
+		}
+		if e, ok := entry(s.Fingerprint); ok && epoch == current && e.fresh(oldest, s.Samples, s.Histograms) {
 			s.Labels = labels.EmptyLabels()
-		case ls.interval > 0:
+			continue
+		}
+		if ls.interval > 0 {
 			send = append(send, s.Fingerprint)
 		}
 	}
 	return send
 }
 
-// fresh returns a function that tells whether a series of tenant may go
-// as a reference at now (Unix seconds): Kafka acknowledged its labels
-// within interval, for the day of every sample. ls is read-locked until
-// unlock is called.
-func (ls *labelsSent) fresh(tenant string, now int64) (fresh func(fp uint64, samples []store.Sample, hs []store.HistogramSample) bool, unlock func()) {
-	entry, _, unlock := ls.entries(tenant)
-	oldest := ls.oldest(now)
-	return func(fp uint64, samples []store.Sample, hs []store.HistogramSample) bool {
-		e, ok := entry(fp)
-		return ok && e.fresh(oldest, samples, hs)
-	}, unlock
-}
-
 // entries returns a function that looks up the entry of a series of
 // tenant, and the epoch the entries belong to. ls is read-locked until
 // unlock is called.
-func (ls *labelsSent) entries(tenant string) (entry func(fp uint64) (sentAt, bool), epoch uint32, unlock func()) {
+func (ls *labelsSent) entries(tenant string) (entry func(fp uint64) (sentAt, bool), epoch uint64, unlock func()) {
 	if ls.interval <= 0 {
 		return func(uint64) (sentAt, bool) { return sentAt{}, false }, 0, func() {}
 	}
@@ -140,9 +139,11 @@ func (e sentAt) fresh(oldest int64, samples []store.Sample, hs []store.Histogram
 }
 
 // record notes that the labels of the series fps of tenant, in a request
-// received at now, were acknowledged: they are references until the day
-// of their samples changes or interval passes.
-func (ls *labelsSent) record(tenant string, fps []uint64, series []store.Series, now time.Time) {
+// received at now and produced in epoch, were acknowledged: they are
+// references until the day of their samples changes or interval passes.
+// Nothing is noted when the partition count changed since: the labels
+// went to partitions the series' references no longer take.
+func (ls *labelsSent) record(tenant string, fps []uint64, series []store.Series, now time.Time, epoch uint64) {
 	if len(fps) == 0 {
 		return
 	}
@@ -158,6 +159,9 @@ func (ls *labelsSent) record(tenant string, fps []uint64, series []store.Series,
 	at := now.Unix()
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
+	if ls.epoch.Load() != epoch {
+		return
+	}
 	for _, fp := range fps {
 		d, ok := days[fp]
 		if !ok {

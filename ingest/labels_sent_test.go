@@ -106,8 +106,9 @@ func TestLabelsSent(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ls := newLabelsSent(tc.interval, tc.size)
+			epoch := ls.partitions(4)
 			for _, st := range tc.steps {
-				send := ls.refer(st.tenant, st.series, st.at)
+				send := ls.refer(st.tenant, st.series, st.at, epoch)
 				var refs []uint64
 				for _, s := range st.series {
 					if s.IsRef() {
@@ -118,11 +119,46 @@ func TestLabelsSent(t *testing.T) {
 				}
 				require.Equal(t, st.refs, refs, st.name)
 				if st.acked {
-					ls.record(st.tenant, send, st.series, st.at)
+					ls.record(st.tenant, send, st.series, st.at, epoch)
 				}
 			}
 		})
 	}
+}
+
+// TestLabelsSentEpochs: a request that shards by a partition count
+// another request has since replaced neither makes references nor
+// records what it sent, and the epochs count the changes.
+func TestLabelsSentEpochs(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	series := func() []store.Series {
+		return []store.Series{{Labels: labels.FromStrings("__name__", "m"), Fingerprint: 7, Samples: []store.Sample{{T: t0.UnixMilli(), V: 1}}}}
+	}
+	ls := newLabelsSent(10*time.Minute, 100)
+	e1 := ls.partitions(4)
+	require.Equal(t, uint64(1), e1, "the first count is no change")
+	require.Equal(t, e1, ls.partitions(4))
+
+	// Sent with labels in e1 and acknowledged: a reference in e1.
+	ls.record("t", ls.refer("t", series(), t0, e1), series(), t0, e1)
+	ss := series()
+	require.Empty(t, ls.refer("t", ss, t0, e1))
+	require.True(t, ss[0].IsRef())
+
+	// Another request moves to 8 partitions; this one still shards by 4.
+	e2 := ls.partitions(8)
+	require.Equal(t, e1+1, e2)
+	ss = series()
+	require.Equal(t, []uint64{7}, ls.refer("t", ss, t0, e1), "an old epoch sends labels")
+	require.False(t, ss[0].IsRef())
+	ls.record("t", []uint64{7}, ss, t0, e1)
+	ss = series()
+	require.Equal(t, []uint64{7}, ls.refer("t", ss, t0, e2), "what an old epoch sent is not recorded")
+
+	ls.record("t", []uint64{7}, ss, t0, e2)
+	ss = series()
+	require.Empty(t, ls.refer("t", ss, t0, e2))
+	require.True(t, ss[0].IsRef(), "the new epoch's own record counts")
 }
 
 // flakyProducer keeps what it is given, or fails while fail is set.

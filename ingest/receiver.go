@@ -338,7 +338,7 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 	if err != nil {
 		return err
 	}
-	rc.sent.partitions(parts)
+	epoch := rc.sent.partitions(parts)
 	// The fingerprint picks the shard and travels in the message, so the
 	// writer does not hash the labels again. The shards are runs of one
 	// array, a copy, in which series whose labels went out recently
@@ -363,7 +363,7 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 		next[shard]++
 	}
 	now := rc.now()
-	send := rc.sent.refer(id, sharded, now)
+	send := rc.sent.refer(id, sharded, now, epoch)
 	msgs := make([]queue.Message, 0, parts)
 	for shard := range parts {
 		ss := sharded[bounds[shard]:bounds[shard+1]]
@@ -381,7 +381,7 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 	if err := rc.producer.Produce(ctx, msgs); err != nil {
 		return err
 	}
-	rc.sent.record(id, send, sharded, now)
+	rc.sent.record(id, send, sharded, now, epoch)
 	refs := 0
 	for i := range sharded {
 		if sharded[i].IsRef() {

@@ -44,7 +44,7 @@ type knownSeries struct {
 type knownValue struct {
 	fp    uint64
 	sent  sentAt // a copy of labelsSent's entry for fp, taken in epoch
-	epoch uint32
+	epoch uint64
 }
 
 // sentCopy is a copy of labelsSent's entry to store with a known series.
@@ -106,13 +106,15 @@ func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known 
 			return v.fp, true
 		}
 		e, ok := entry(v.fp)
-		if !ok {
+		if !ok || !e.fresh(oldest, samples, hs) {
+			// Not a reference: sent with its labels, after which learn
+			// replaces the entry anyway.
 			return v.fp, false
 		}
 		if e != v.sent || v.epoch != epoch {
 			copies = append(copies, sentCopy{key: key, sent: e})
 		}
-		return v.fp, e.fresh(oldest, samples, hs)
+		return v.fp, true
 	}
 	return known, func() {
 		unlock()

@@ -36,7 +36,7 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 		fp, fresh := f(raw, []store.Sample{{T: ts, V: 1}}, nil)
 		return result{fp, fresh}
 	}
-	copyOf := func() (sentAt, uint32) {
+	copyOf := func() (sentAt, uint64) {
 		known.mu.RLock()
 		defer known.mu.RUnlock()
 		cur, prev := known.known.maps("t")
@@ -47,7 +47,7 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 		return v.sent, v.epoch
 	}
 	ack := func(at time.Time) {
-		sent.record("t", []uint64{fp}, []store.Series{{Labels: labels.FromStrings("__name__", "m"), Fingerprint: fp, Samples: []store.Sample{{T: today}}}}, at)
+		sent.record("t", []uint64{fp}, []store.Series{{Labels: labels.FromStrings("__name__", "m"), Fingerprint: fp, Samples: []store.Sample{{T: today}}}}, at, sent.epoch.Load())
 	}
 
 	require.Equal(t, result{0, false}, look(t0, other, today), "an unknown label set")
@@ -80,4 +80,42 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 	s, epoch = copyOf()
 	require.Equal(t, sentAt{day: store.DayOf(today), at: t0.Add(5 * time.Minute).Unix()}, s)
 	require.Equal(t, sent.epoch.Load(), epoch, "copied in the new epoch")
+
+	// The partition count changes while a request is decoded: the copy it
+	// took is stored with the epoch it was taken in, and so is void.
+	// (The copy in hand, from 5 minutes, is too old at 16, so the decode
+	// takes a new one.)
+	ack(t0.Add(14 * time.Minute))
+	f, done := known.lookup("t", sent, t0.Add(16*time.Minute).Unix())
+	_, fresh := f(raw, []store.Sample{{T: today, V: 1}}, nil)
+	require.True(t, fresh, "fresh when decoded")
+	// Another request sees the new count; it waits for the read locks
+	// the decode holds.
+	changed := make(chan struct{})
+	go func() {
+		sent.partitions(16)
+		close(changed)
+	}()
+	done()
+	<-changed
+	s, epoch = copyOf()
+	require.Equal(t, t0.Add(14*time.Minute).Unix(), s.at, "the copy was stored")
+	require.NotEqual(t, sent.epoch.Load(), epoch)
+	require.Equal(t, result{fp, false}, look(t0.Add(16*time.Minute), raw, today), "void in the new epoch")
+}
+
+// TestTenantCacheUpdate: update changes an entry in whichever generation
+// holds it, without moving it to the current one.
+func TestTenantCacheUpdate(t *testing.T) {
+	c := newTenantCache[int, string](4) // generations of 2
+	c.put("t", 1, "a")
+	c.put("t", 2, "b")
+	c.put("t", 3, "c") // 1 and 2 move to the previous generation
+	c.update("t", 1, func(v *string) { *v += "!" })
+	c.update("t", 3, func(v *string) { *v += "?" })
+	c.update("t", 9, func(*string) { t.Fatal("no entry 9") })
+	cur, prev := c.maps("t")
+	require.Equal(t, map[int]string{3: "c?"}, cur)
+	require.Equal(t, map[int]string{1: "a!", 2: "b"}, prev)
+	require.Equal(t, 1, c.n, "an update adds nothing")
 }

@@ -9,18 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-
-	kafkacompress "github.com/segmentio/kafka-go/compress"
-	kafkasnappy "github.com/segmentio/kafka-go/compress/snappy"
 )
 
 func main() {
-	// kafka-go takes its codecs' settings from one process-wide table, set
-	// here before anything runs. Its snappy encoder defaults to s2's
-	// "better" mode; the fast one costs 4% more bytes on Cairn's messages
-	// (64% of them against 62%) and the pipeline 7% less CPU, Kafka's
-	// decompression included (docs/benchmarks.md).
-	kafkacompress.SnappyCodec.Compression = kafkasnappy.FasterCompression
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 	stop()
