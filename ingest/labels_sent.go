@@ -93,13 +93,14 @@ func (ls *labelsSent) refer(tenant string, series []store.Series, now time.Time,
 	entry, current, unlock := ls.entries(tenant)
 	defer unlock()
 	oldest := ls.oldest(now.Unix())
+	stale := epoch != current // the request shards by an old count
 	var send []uint64
 	for i := range series {
 		s := &series[i]
 		if s.IsRef() {
 			continue
 		}
-		if e, ok := entry(s.Fingerprint); ok && epoch == current && e.fresh(oldest, s.Samples, s.Histograms) {
+		if e, ok := entry(s.Fingerprint); !stale && ok && e.fresh(oldest, s.Samples, s.Histograms) {
 			s.Labels = labels.EmptyLabels()
 			continue
 		}

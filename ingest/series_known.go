@@ -28,8 +28,8 @@ import (
 //
 // Each entry also keeps a copy of its series' labelsSent entry, so that a
 // series whose labels went out recently costs one map lookup, not two:
-// the copy is taken when the copy in hand no longer tells the series
-// fresh and labelsSent's entry differs, and it is void once the metrics
+// the copy is taken when the copy in hand does not tell the series fresh
+// and labelsSent's entry does, and it is void once the metrics
 // topic's partition count changed (labelsSent.epoch). A copy may be older
 // than labelsSent's entry, never wrong: labels that Kafka acknowledged
 // for a day stay acknowledged.
@@ -111,9 +111,9 @@ func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known 
 			// replaces the entry anyway.
 			return v.fp, false
 		}
-		if e != v.sent || v.epoch != epoch {
-			copies = append(copies, sentCopy{key: key, sent: e})
-		}
+		// labelsSent's entry says fresh where the copy in hand did not:
+		// the copy is stale, or of another epoch.
+		copies = append(copies, sentCopy{key: key, sent: e})
 		return v.fp, true
 	}
 	return known, func() {

@@ -18,6 +18,9 @@ const readChunk = 4000
 // dayRange is an inclusive range of UTC day numbers.
 type dayRange struct{ first, last int64 }
 
+// span is how many days r covers, less one.
+func (r dayRange) span() int64 { return r.last - r.first }
+
 // daysOf is the range of days holding [mint, maxt], clamped to what the
 // schema stores; ok is false when nothing can be stored there.
 func daysOf(mint, maxt int64) (r dayRange, ok bool) {

@@ -50,13 +50,13 @@ func DayOf(t int64) int64 { return t / msPerDay }
 // logged. Native histograms (Series.Histograms) go first, the same way,
 // to their own tables (writeHistograms).
 func (c *Client) WriteSeries(ctx context.Context, series []Series, token string) error {
-	histograms, span := scanSeries(series)
+	histograms, days := scanSeries(series)
 	if histograms {
 		if err := c.writeHistograms(ctx, series, token); err != nil {
 			return err
 		}
 	}
-	if span < maxDaysPerInsert {
+	if days.span() < maxDaysPerInsert {
 		return c.writeChunk(ctx, series, token)
 	}
 	chunks := splitByDays(series, maxDaysPerInsert)
@@ -68,11 +68,11 @@ func (c *Client) WriteSeries(ctx context.Context, series []Series, token string)
 	return nil
 }
 
-// scanSeries reports whether a batch has native histograms and how many
-// days its storable samples span, less one, in one pass: a batch of
-// references is mostly the Series themselves, and every pass over them
-// reads them from memory again.
-func scanSeries(series []Series) (histograms bool, span int64) {
+// scanSeries reports whether a batch has native histograms and the days
+// of its storable samples, in one pass: a batch of references is mostly
+// the Series themselves, and every pass over them reads them from memory
+// again.
+func scanSeries(series []Series) (histograms bool, days dayRange) {
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for i := range series {
 		s := &series[i]
@@ -84,9 +84,9 @@ func scanSeries(series []Series) (histograms bool, span int64) {
 		}
 	}
 	if lo > hi {
-		return histograms, 0
+		return histograms, dayRange{}
 	}
-	return histograms, DayOf(hi) - DayOf(lo)
+	return histograms, dayRange{first: DayOf(lo), last: DayOf(hi)}
 }
 
 func (c *Client) writeChunk(ctx context.Context, series []Series, token string) error {
@@ -320,17 +320,11 @@ func splitLabels(ls labels.Labels) (names, values []string) {
 // only on the batch, so a redelivered batch splits the same way and its
 // derived tokens match.
 func splitByDays(series []Series, limit int64) [][]Series {
-	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
-	for _, s := range series {
-		for _, p := range s.Samples {
-			if p.T >= MinTime && p.T <= MaxTime {
-				lo, hi = min(lo, DayOf(p.T)), max(hi, DayOf(p.T))
-			}
-		}
-	}
-	if hi-lo < limit {
+	_, days := scanSeries(series)
+	if days.span() < limit {
 		return [][]Series{series}
 	}
+	lo := days.first
 	window := func(t int64) int64 {
 		if t < MinTime || t > MaxTime {
 			return 0 // dropped by the writer, wherever it goes

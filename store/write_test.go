@@ -202,9 +202,9 @@ func TestScanSeries(t *testing.T) {
 		{"histograms and samples", []Series{{Labels: ls, Samples: []Sample{{T: 1}}}, {Labels: ls, Histograms: []HistogramSample{{T: 1}}}}, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			histograms, span := scanSeries(tc.in)
+			histograms, days := scanSeries(tc.in)
 			require.Equal(t, tc.histograms, histograms)
-			require.Equal(t, tc.span, span)
+			require.Equal(t, tc.span, days.span())
 		})
 	}
 }
