@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -20,7 +19,7 @@ type Client struct {
 	cluster string       // Config.Cluster
 	cache   *seriesCache // (tenant, series, day) in the series tables
 	streams *seriesCache // (tenant, stream, day) in the log stream tables
-	batches sync.Pool    // of *writeBatch
+	batches batchPool
 	logger  *slog.Logger
 }
 
