@@ -259,14 +259,15 @@ func (m *memStore) logLines() []string {
 	return out
 }
 
-func (m *memStore) WriteSeries(_ context.Context, series []store.Series, token string) error {
+func (m *memStore) WriteMetrics(_ context.Context, metrics *store.Metrics, token string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls++
 	if m.calls <= m.failN {
 		return io.ErrUnexpectedEOF
 	}
-	m.series = append(m.series, series...)
+	m.series = append(m.series, metrics.Series...)
+	m.series = append(m.series, metrics.Refs.Series()...)
 	m.tokens = append(m.tokens, token)
 	return nil
 }

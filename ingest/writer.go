@@ -65,7 +65,7 @@ type Source interface {
 
 // Store is what a writer needs of the store.
 type Store interface {
-	WriteSeries(ctx context.Context, series []store.Series, token string) error
+	WriteMetrics(ctx context.Context, m *store.Metrics, token string) error
 	WriteLogs(ctx context.Context, entries []store.LogEntry, token string) error
 	WriteBuilds(ctx context.Context, events []store.BuildEvent, token string) error
 }
@@ -97,7 +97,7 @@ func NewWriter(cfg WriterConfig, src Source, st Store, dlq DeadLetters, deadLett
 // committing, and what they decode to, for the store.
 type batch struct {
 	msgs     []queue.Message
-	series   []store.Series
+	metrics  store.Metrics // references' samples in columns (Refs), the rest as series
 	logs     []store.LogEntry
 	builds   []store.BuildEvent
 	dead     []queue.Message
@@ -128,12 +128,12 @@ func (b *batch) decode(msg []byte) error {
 	}
 	switch kind {
 	case wire.KindMetrics:
-		n := len(b.series)
-		if b.series, err = wire.DecodeMetrics(b.series, msg); err != nil {
-			b.series = b.series[:n]
+		n, refs := len(b.metrics.Series), b.metrics.Refs.Len()
+		if err := wire.DecodeMetricsTo(&b.metrics, msg); err != nil {
 			return err
 		}
-		for _, s := range b.series[n:] {
+		b.rows += b.metrics.Refs.Len() - refs
+		for _, s := range b.metrics.Series[n:] {
 			b.rows += len(s.Samples) + len(s.Histograms)
 		}
 	case wire.KindLogs:
@@ -260,11 +260,14 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 		}
 		b.dead = b.dead[:0] // produced: a retried flush must not send them twice
 	}
-	if len(b.series) > 0 {
-		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteSeries(ctx, b.series, token) }); err != nil {
+	if len(b.metrics.Series) > 0 || b.metrics.Refs.Len() > 0 {
+		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteMetrics(ctx, &b.metrics, token) }); err != nil {
 			return err
 		}
-		b.series = b.series[:0] // written: a retried flush must not write them again
+		// Written: a retried flush must not write them again.
+		clear(b.metrics.Series)
+		b.metrics.Series = b.metrics.Series[:0]
+		b.metrics.Refs.Reset()
 	}
 	if len(b.builds) > 0 {
 		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteBuilds(ctx, b.builds, token) }); err != nil {
@@ -288,10 +291,11 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 	// Cleared before reuse: decoded labels and lines point into the
 	// messages, which must not outlive their batch.
 	clear(b.msgs)
-	clear(b.series)
+	clear(b.metrics.Series)
+	b.metrics.Refs.Reset()
 	clear(b.logs)
 	clear(b.builds)
-	*b = batch{msgs: b.msgs[:0], series: b.series[:0], logs: b.logs[:0], builds: b.builds[:0], dead: b.dead[:0]}
+	*b = batch{msgs: b.msgs[:0], metrics: store.Metrics{Series: b.metrics.Series[:0], Refs: b.metrics.Refs}, logs: b.logs[:0], builds: b.builds[:0], dead: b.dead[:0]}
 	return nil
 }
 

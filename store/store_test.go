@@ -331,6 +331,44 @@ func TestWriteManyDays(t *testing.T) {
 	require.Len(t, selectStrings(t, c, "t", day1+150*day, day1+150*day), 1)
 }
 
+// TestWriteMetricsRefs writes references in columns (Metrics.Refs) beside
+// series with labels, in one batch and in one spanning more days than an
+// insert may touch, and reads every sample back once.
+func TestWriteMetricsRefs(t *testing.T) {
+	c := storetest.OpenTest(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		days int64
+	}{{"one day", 1}, {"split by days", 100}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ls := labels.FromStrings("__name__", "refs", "case", tc.name)
+			fp := store.Fingerprint(ls)
+			write(t, c, "", store.Series{Tenant: "t", Labels: ls, Samples: []store.Sample{{T: day1, V: -1}}})
+			var m store.Metrics
+			want := []store.Sample{{T: day1, V: -1}}
+			for d := range tc.days {
+				p := store.Sample{T: day1 + d*day + 15_000, V: float64(d)}
+				want = append(want, p)
+				m.Refs.Add("t", fp, p.T, p.V)
+			}
+			m.Refs.Add("other", fp, day1+30_000, 9) // another tenant's series of the same fingerprint
+			slices.Reverse(m.Refs.FP) // all one fingerprint; the writer sorts by time
+			slices.Reverse(m.Refs.T)
+			slices.Reverse(m.Refs.V)
+			m.Refs.Spans = []store.TenantSpan{{Tenant: "other", End: 1}, {Tenant: "t", End: m.Refs.Len()}}
+			require.NoError(t, c.WriteMetrics(ctx, &m, ""))
+
+			got, err := c.ReadSamples(ctx, "t", []uint64{fp}, 0, math.MaxInt64)
+			require.NoError(t, err)
+			require.Equal(t, want, got[fp])
+			got, err = c.ReadSamples(ctx, "other", []uint64{fp}, 0, math.MaxInt64)
+			require.NoError(t, err)
+			require.Equal(t, []store.Sample{{T: day1 + 30_000, V: 9}}, got[fp])
+		})
+	}
+}
+
 func TestReadManySeries(t *testing.T) {
 	c := storetest.OpenTest(t)
 	ctx := context.Background()

@@ -37,10 +37,25 @@ const (
 // which every table is partitioned; ingest keys what it sent by it too.
 func DayOf(t int64) int64 { return t / msPerDay }
 
-// WriteSeries stores a batch of series. For each series and day it has
-// samples on, it first inserts the series' labels into the series and
-// series_labels tables, unless this client already did so, and then all
-// the samples: a reader that finds a sample also finds its series.
+// WriteSeries stores a batch of series: WriteMetrics with series only.
+func (c *Client) WriteSeries(ctx context.Context, series []Series, token string) error {
+	return c.WriteMetrics(ctx, &Metrics{Series: series}, token)
+}
+
+// Metrics is a batch of metric samples for WriteMetrics: series, each
+// with its labels or as a reference (Series.IsRef), and references in
+// columns. A writer decodes the references that carry only samples into
+// Refs, and the rest into Series.
+type Metrics struct {
+	Series []Series
+	Refs   SampleRefs
+}
+
+// WriteMetrics stores a batch. For each series with labels and day it
+// has samples on, it first inserts the series' labels into the series
+// and series_labels tables, unless this client already did so, and then
+// all the samples: a reader that finds a sample also finds its series.
+// A reference's labels went before.
 //
 // token names the batch for exactly-once storage, such as a Kafka topic,
 // partition and offset range. Servers that support it drop a repeated
@@ -50,30 +65,34 @@ func DayOf(t int64) int64 { return t / msPerDay }
 // Samples with timestamps outside [MinTime, MaxTime] are dropped and
 // logged. Native histograms (Series.Histograms) go first, the same way,
 // to their own tables (writeHistograms).
-func (c *Client) WriteSeries(ctx context.Context, series []Series, token string) error {
-	histograms, days := scanSeries(series)
+func (c *Client) WriteMetrics(ctx context.Context, m *Metrics, token string) error {
+	histograms, days := scanMetrics(m.Series, &m.Refs)
 	if histograms {
-		if err := c.writeHistograms(ctx, series, token); err != nil {
+		if err := c.writeHistograms(ctx, m.Series, token); err != nil {
 			return err
 		}
 	}
 	if days.span() < maxDaysPerInsert {
-		return c.writeChunk(ctx, series, token)
+		return c.writeChunk(ctx, m.Series, &m.Refs, token)
+	}
+	series := m.Series
+	if m.Refs.Len() > 0 {
+		series = append(slices.Clip(series), m.Refs.Series()...)
 	}
 	chunks := splitByDays(series, maxDaysPerInsert)
 	for i, chunk := range chunks {
-		if err := c.writeChunk(ctx, chunk, chunkToken(token, i, len(chunks))); err != nil {
+		if err := c.writeChunk(ctx, chunk, nil, chunkToken(token, i, len(chunks))); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// scanSeries reports whether a batch has native histograms and the days
+// scanMetrics reports whether a batch has native histograms and the days
 // of its storable samples, in one pass: a batch of references is mostly
 // the Series themselves, and every pass over them reads them from memory
 // again.
-func scanSeries(series []Series) (histograms bool, days dayRange) {
+func scanMetrics(series []Series, refs *SampleRefs) (histograms bool, days dayRange) {
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
 	for i := range series {
 		s := &series[i]
@@ -84,19 +103,28 @@ func scanSeries(series []Series) (histograms bool, days dayRange) {
 			}
 		}
 	}
+	if refs != nil {
+		for _, t := range refs.T {
+			if t >= MinTime && t <= MaxTime {
+				lo, hi = min(lo, t), max(hi, t)
+			}
+		}
+	}
 	if lo > hi {
 		return histograms, dayRange{}
 	}
 	return histograms, dayRange{first: DayOf(lo), last: DayOf(hi)}
 }
 
-func (c *Client) writeChunk(ctx context.Context, series []Series, token string) error {
+// writeChunk writes series and refs (which may be nil) in one insert per
+// table.
+func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRefs, token string) error {
 	b := c.batches.get()
 	defer func() {
 		b.reset()
 		c.batches.put(b)
 	}()
-	b.fill(series, c.cache)
+	b.fill(series, refs, c.cache)
 	if b.dropped > 0 {
 		c.logger.Warn("dropped samples outside the storable time range",
 			"samples", b.dropped, "min_time", MinTime, "max_time", MaxTime)
@@ -244,7 +272,7 @@ func (b *writeBatch) reset() {
 // fill turns series into rows: every sample, and series and index rows for
 // the (series, day) pairs cache does not hold. The sample rows end up in
 // the samples table's sort order (sortRows).
-func (b *writeBatch) fill(series []Series, cache *seriesCache) {
+func (b *writeBatch) fill(series []Series, refs *SampleRefs, cache *seriesCache) {
 	for i := range series {
 		s := &series[i]
 		fp := s.ResolvedFingerprint()
@@ -279,7 +307,36 @@ func (b *writeBatch) fill(series []Series, cache *seriesCache) {
 			b.addSeries(k, s.Labels, names, values)
 		}
 	}
+	if refs != nil {
+		b.fillRefs(refs)
+	}
 	b.sortRows()
+}
+
+// fillRefs adds the rows of refs: their series rows went with their
+// labels, earlier.
+func (b *writeBatch) fillRefs(refs *SampleRefs) {
+	s := &b.samples
+	n := len(s.fp) + refs.Len()
+	s.tenant, s.fp, s.ts = slices.Grow(s.tenant, n-len(s.tenant)), slices.Grow(s.fp, n-len(s.fp)), slices.Grow(s.ts, n-len(s.ts))
+	s.val, s.flags = slices.Grow(s.val, n-len(s.val)), slices.Grow(s.flags, n-len(s.flags))
+	start := 0
+	for _, sp := range refs.Spans {
+		for i := start; i < sp.End; i++ {
+			t := refs.T[i]
+			if t < MinTime || t > MaxTime {
+				b.dropped++
+				continue
+			}
+			v, flags := encodeValue(refs.V[i])
+			s.tenant = append(s.tenant, sp.Tenant)
+			s.fp = append(s.fp, refs.FP[i])
+			s.ts = append(s.ts, t)
+			s.val = append(s.val, v)
+			s.flags = append(s.flags, flags)
+		}
+		start = sp.End
+	}
 }
 
 func (b *writeBatch) has(k seriesKey) bool {
@@ -353,7 +410,7 @@ func splitLabels(ls labels.Labels) (names, values []string) {
 // only on the batch, so a redelivered batch splits the same way and its
 // derived tokens match.
 func splitByDays(series []Series, limit int64) [][]Series {
-	_, days := scanSeries(series)
+	_, days := scanMetrics(series, nil)
 	if days.span() < limit {
 		return [][]Series{series}
 	}

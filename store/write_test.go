@@ -28,7 +28,7 @@ func TestWriteBatchFill(t *testing.T) {
 		{Tenant: "t", Labels: up, Samples: []Sample{{T: d + 1, V: 1}, {T: d + msPerDay, V: math.Float64frombits(value.StaleNaN)}, {T: -1}, {T: MaxTime + 1}}},
 		{Tenant: "t", Labels: up, Samples: []Sample{{T: d + 2, V: 2}}}, // same series again
 		{Tenant: "t", Labels: other, Samples: []Sample{{T: d + 3, V: 3}}},
-	}, cache)
+	}, nil, cache)
 
 	require.Equal(t, 2, b.dropped)
 	// Rows in the table's sort order: by fingerprint, then timestamp.
@@ -73,7 +73,7 @@ func TestWriteBatchFillSorted(t *testing.T) {
 		}
 	}
 	var b writeBatch
-	b.fill(in, newSeriesCache(1000))
+	b.fill(in, nil, newSeriesCache(1000))
 	s := &b.samples
 	require.Len(t, s.ts, 600)
 	for i := 1; i < len(s.ts); i++ {
@@ -98,7 +98,7 @@ func TestWriteBatchFillFingerprint(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b writeBatch
-			b.fill([]Series{{Tenant: "t", Labels: ls, Fingerprint: tc.in, Samples: []Sample{{T: d, V: 1}}}}, newSeriesCache(10))
+			b.fill([]Series{{Tenant: "t", Labels: ls, Fingerprint: tc.in, Samples: []Sample{{T: d, V: 1}}}}, nil, newSeriesCache(10))
 			require.Equal(t, []uint64{tc.want}, b.samples.fp)
 			require.Equal(t, []uint64{tc.want}, b.series.fp)
 			require.Equal(t, []uint64{tc.want}, b.index.fp)
@@ -117,7 +117,7 @@ func TestWriteBatchFillReference(t *testing.T) {
 	b.fill([]Series{
 		{Tenant: "t", Fingerprint: 42, Samples: []Sample{{T: d, V: 1}, {T: d + msPerDay, V: 2}}},
 		{Tenant: "t", Labels: ls, Samples: []Sample{{T: d, V: 3}}},
-	}, newSeriesCache(10))
+	}, nil, newSeriesCache(10))
 	require.ElementsMatch(t, []uint64{42, 42, Fingerprint(ls)}, b.samples.fp)
 	require.Equal(t, []uint64{Fingerprint(ls)}, b.series.fp, "series rows only for the series with labels")
 	require.Equal(t, []uint64{Fingerprint(ls)}, b.index.fp)
@@ -145,7 +145,7 @@ func BenchmarkWriteBatchFill(b *testing.B) {
 			b.ReportAllocs()
 			var wb writeBatch
 			for b.Loop() {
-				wb.fill(series, cache)
+				wb.fill(series, nil, cache)
 				wb.reset()
 			}
 		})
@@ -202,7 +202,7 @@ func TestScanSeries(t *testing.T) {
 		{"histograms and samples", []Series{{Labels: ls, Samples: []Sample{{T: 1}}}, {Labels: ls, Histograms: []HistogramSample{{T: 1}}}}, true, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			histograms, days := scanSeries(tc.in)
+			histograms, days := scanMetrics(tc.in, nil)
 			require.Equal(t, tc.histograms, histograms)
 			require.Equal(t, tc.span, days.span())
 		})
@@ -345,11 +345,98 @@ func refBatch(series, rounds int) []Series {
 func BenchmarkWriteBatchRefs(b *testing.B) {
 	series := refBatch(10_400, 24)
 	cache := newSeriesCache(10)
-	var wb writeBatch
-	b.ReportAllocs()
-	for b.Loop() {
-		wb.fill(series, cache)
-		wb.reset()
+	for _, columns := range []bool{false, true} {
+		b.Run(fmt.Sprintf("columns=%t", columns), func(b *testing.B) {
+			in, refs := series, (*SampleRefs)(nil)
+			if columns {
+				in, refs = nil, refsOf(series)
+			}
+			var wb writeBatch
+			b.ReportAllocs()
+			for b.Loop() {
+				wb.fill(in, refs, cache)
+				wb.reset()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(series)), "ns/sample")
+		})
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(series)), "ns/sample")
+}
+
+// refsOf turns references, one sample each, into columns.
+func refsOf(series []Series) *SampleRefs {
+	var refs SampleRefs
+	for _, s := range series {
+		for _, p := range s.Samples {
+			refs.Add(s.Tenant, s.Fingerprint, p.T, p.V)
+		}
+	}
+	return &refs
+}
+
+// TestWriteBatchFillRefs checks that references in columns become the
+// same rows as the same references as Series: stale markers flagged,
+// samples out of the storable range dropped, tenants kept apart, rows in
+// the table's order.
+func TestWriteBatchFillRefs(t *testing.T) {
+	const d = 19675 * msPerDay
+	stale := math.Float64frombits(value.StaleNaN)
+	series := []Series{
+		{Tenant: "b", Fingerprint: 7, Samples: []Sample{{T: d + 2, V: 2}}},
+		{Tenant: "b", Fingerprint: 3, Samples: []Sample{{T: d + 1, V: stale}}},
+		{Tenant: "a", Fingerprint: 9, Samples: []Sample{{T: -1, V: 1}}},
+		{Tenant: "a", Fingerprint: 9, Samples: []Sample{{T: d, V: 4}}},
+		{Tenant: "b", Fingerprint: 7, Samples: []Sample{{T: d + 1, V: 1}}},
+		{Tenant: "a", Fingerprint: 1, Samples: []Sample{{T: MaxTime + 1, V: 5}}},
+	}
+	var want, got writeBatch
+	want.fill(series, nil, newSeriesCache(10))
+	got.fill(nil, refsOf(series), newSeriesCache(10))
+	require.Equal(t, want.samples, got.samples)
+	require.Equal(t, 2, got.dropped)
+	require.Equal(t, []string{"a", "b", "b", "b"}, got.samples.tenant)
+	require.Equal(t, []uint64{9, 3, 7, 7}, got.samples.fp)
+	require.Equal(t, []int64{d, d + 1, d + 1, d + 2}, got.samples.ts)
+	require.Equal(t, []uint8{0, staleFlag, 0, 0}, got.samples.flags)
+	require.Empty(t, got.keys, "references write no series rows")
+
+	// Both at once: the series' rows and the references' together.
+	var both writeBatch
+	both.fill(series[:3], refsOf(series[3:]), newSeriesCache(10))
+	require.Equal(t, want.samples, both.samples)
+}
+
+// TestSampleRefs checks Add's tenant spans, Truncate (a writer's undo of a
+// message that failed to decode) and the conversion to Series.
+func TestSampleRefs(t *testing.T) {
+	var r SampleRefs
+	r.Add("a", 1, 10, 1)
+	r.Add("a", 2, 20, 2)
+	r.Add("b", 3, 30, 3)
+	r.Add("a", 4, 40, 4)
+	require.Equal(t, []TenantSpan{{"a", 2}, {"b", 3}, {"a", 4}}, r.Spans)
+	require.Equal(t, []Series{
+		{Tenant: "a", Fingerprint: 1, Samples: []Sample{{T: 10, V: 1}}},
+		{Tenant: "a", Fingerprint: 2, Samples: []Sample{{T: 20, V: 2}}},
+		{Tenant: "b", Fingerprint: 3, Samples: []Sample{{T: 30, V: 3}}},
+		{Tenant: "a", Fingerprint: 4, Samples: []Sample{{T: 40, V: 4}}},
+	}, r.Series())
+
+	r.Truncate(5) // nothing to undo
+	require.Equal(t, 4, r.Len())
+	r.Truncate(3)
+	require.Equal(t, []TenantSpan{{"a", 2}, {"b", 3}}, r.Spans)
+	r.Truncate(1)
+	require.Equal(t, []TenantSpan{{"a", 1}}, r.Spans)
+	require.Equal(t, []uint64{1}, r.FP)
+	require.Equal(t, []int64{10}, r.T)
+	require.Equal(t, []float64{1}, r.V)
+	r.Truncate(0)
+	require.Empty(t, r.Spans)
+	require.Zero(t, r.Len())
+
+	r.Add("c", 5, 50, 5)
+	require.Equal(t, []TenantSpan{{"c", 1}}, r.Spans)
+	r.Reset()
+	require.Zero(t, r.Len())
+	require.Empty(t, r.Spans)
 }

@@ -103,6 +103,7 @@ func FuzzDecodeMetricsHistograms(f *testing.F) {
 	f.Add(AppendMetrics(nil, "t", histogramSeries()))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		series, err := DecodeMetrics(nil, b)
+		checkDecodeMetricsTo(t, b, series, err)
 		if err != nil {
 			require.ErrorIs(t, err, ErrCorrupt)
 			return

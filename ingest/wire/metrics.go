@@ -148,6 +148,28 @@ const sampleChunk = 1024
 // (store.Series.IsRef). Labels share b's memory: b must not change while
 // the series live.
 func DecodeMetrics(dst []store.Series, b []byte) ([]store.Series, error) {
+	return decodeMetrics(dst, nil, b)
+}
+
+// DecodeMetricsTo decodes a metrics message of any version into m, as
+// DecodeMetrics does, except that the samples of a reference with no
+// histograms go to m.Refs, in columns, instead of a series each: how a
+// writer keeps a batch. A message that does not decode leaves m as it
+// was.
+func DecodeMetricsTo(m *store.Metrics, b []byte) error {
+	n, nrefs := len(m.Series), m.Refs.Len()
+	var err error
+	if m.Series, err = decodeMetrics(m.Series, &m.Refs, b); err != nil {
+		clear(m.Series[n:])
+		m.Series = m.Series[:n]
+		m.Refs.Truncate(nrefs)
+	}
+	return err
+}
+
+// decodeMetrics is DecodeMetrics, with the samples of plain references
+// into refs when it is not nil.
+func decodeMetrics(dst []store.Series, refs *store.SampleRefs, b []byte) ([]store.Series, error) {
 	d, tenant, err := body(b, KindMetrics)
 	if err != nil {
 		return dst, err
@@ -172,6 +194,27 @@ func DecodeMetrics(dst []store.Series, b []byte) ([]store.Series, error) {
 			d.fail("series %d is a reference without a fingerprint", i)
 		}
 		ns := d.count(9)
+		if refs != nil && ls.IsEmpty() && d.err == nil {
+			// A reference (version 4): its samples go to refs, unless
+			// histograms follow them, which only a series carries.
+			at := refs.Len()
+			var t int64
+			for j := 0; j < ns && d.err == nil; j++ {
+				t += d.varint()
+				refs.Add(tenant, fp, t, math.Float64frombits(d.uint64()))
+			}
+			hs := d.histograms()
+			if len(hs) == 0 {
+				continue
+			}
+			samples := make([]store.Sample, refs.Len()-at)
+			for j := range samples {
+				samples[j] = store.Sample{T: refs.T[at+j], V: refs.V[at+j]}
+			}
+			refs.Truncate(at)
+			dst = append(dst, store.Series{Tenant: tenant, Samples: samples, Histograms: hs, Fingerprint: fp})
+			continue
+		}
 		if ns > cap(chunk)-len(chunk) {
 			chunk = make([]store.Sample, 0, max(ns, sampleChunk))
 		}

@@ -223,8 +223,10 @@ func FuzzDecodeMetrics(f *testing.F) {
 	f.Add(appendMetricsV1(nil, "t", []store.Series{{Labels: labels.FromStrings("__name__", "m", "a", "b"), Samples: []store.Sample{{T: 1, V: 1}}}}))
 	f.Add(AppendMetrics(nil, "t", []store.Series{{Labels: labels.FromStrings("__name__", "m", "long", strings.Repeat("v", 300))}}))
 	f.Add(AppendMetrics(nil, "t", []store.Series{{Fingerprint: 7, Samples: []store.Sample{{T: 1, V: 1}}}, {Labels: labels.FromStrings("__name__", "m")}}))
+	f.Add(AppendMetrics(nil, "t", []store.Series{{Fingerprint: 7, Samples: []store.Sample{{T: 1, V: 1}, {T: 5, V: 2}}}, {Fingerprint: 8, Histograms: []store.HistogramSample{{T: 3, FH: &histogram.FloatHistogram{Count: 1, Sum: 2}}}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		series, err := DecodeMetrics(nil, b)
+		checkDecodeMetricsTo(t, b, series, err)
 		if err != nil {
 			require.ErrorIs(t, err, ErrCorrupt)
 			return
@@ -251,6 +253,58 @@ func FuzzDecodeMetrics(f *testing.F) {
 			require.Len(t, again[i].Samples, len(series[i].Samples), "series %d", i)
 		}
 	})
+}
+
+// checkDecodeMetricsTo checks DecodeMetricsTo against DecodeMetrics' result
+// for b: the same error, and the same series, but for the plain
+// references' samples, which are in columns, after what the batch held.
+func checkDecodeMetricsTo(t *testing.T, b []byte, series []store.Series, decodeErr error) {
+	t.Helper()
+	var m store.Metrics
+	m.Series = append(m.Series, store.Series{Tenant: "held"})
+	m.Refs.Add("held", 1, 2, 3)
+	err := DecodeMetricsTo(&m, b)
+	require.Equal(t, decodeErr, err)
+	if err != nil {
+		require.Len(t, m.Series, 1, "a message that does not decode leaves the batch as it was")
+		require.Equal(t, 1, m.Refs.Len())
+		require.Equal(t, []store.TenantSpan{{Tenant: "held", End: 1}}, m.Refs.Spans)
+		return
+	}
+	var wantSeries, wantRefs []store.Series
+	for _, s := range series {
+		if s.IsRef() && len(s.Histograms) == 0 {
+			for _, p := range s.Samples {
+				wantRefs = append(wantRefs, store.Series{Tenant: s.Tenant, Fingerprint: s.Fingerprint, Samples: []store.Sample{p}})
+			}
+			continue
+		}
+		wantSeries = append(wantSeries, s)
+	}
+	got := m.Series[1:]
+	require.Len(t, got, len(wantSeries))
+	for i := range got {
+		require.Equal(t, wantSeries[i].Labels.String(), got[i].Labels.String(), "series %d", i)
+		require.Equal(t, wantSeries[i].Fingerprint, got[i].Fingerprint, "series %d", i)
+		require.Equal(t, len(wantSeries[i].Samples), len(got[i].Samples), "series %d", i)
+		for j := range got[i].Samples { // NaN-safe
+			require.Equal(t, wantSeries[i].Samples[j].T, got[i].Samples[j].T)
+			require.Equal(t, math.Float64bits(wantSeries[i].Samples[j].V), math.Float64bits(got[i].Samples[j].V))
+		}
+		require.Len(t, got[i].Histograms, len(wantSeries[i].Histograms), "series %d", i)
+	}
+	require.Equal(t, len(wantRefs), m.Refs.Len()-1)
+	span := 0
+	for i, w := range wantRefs {
+		r := i + 1
+		for m.Refs.Spans[span].End <= r {
+			span++
+		}
+		require.Equal(t, w.Tenant, m.Refs.Spans[span].Tenant, "reference %d", i)
+		require.Equal(t, w.Fingerprint, m.Refs.FP[r], "reference %d", i)
+		require.Equal(t, w.Samples[0].T, m.Refs.T[r], "reference %d", i)
+		require.Equal(t, math.Float64bits(w.Samples[0].V), math.Float64bits(m.Refs.V[r]), "reference %d", i)
+	}
 }
 
 // nodeSeries is a request's worth of node_exporter-like series, one
