@@ -353,7 +353,7 @@ func TestWriteMetricsRefs(t *testing.T) {
 				m.Refs.Add("t", fp, p.T, p.V)
 			}
 			m.Refs.Add("other", fp, day1+30_000, 9) // another tenant's series of the same fingerprint
-			slices.Reverse(m.Refs.FP) // all one fingerprint; the writer sorts by time
+			slices.Reverse(m.Refs.FP)               // all one fingerprint; the writer sorts by time
 			slices.Reverse(m.Refs.T)
 			slices.Reverse(m.Refs.V)
 			m.Refs.Spans = []store.TenantSpan{{Tenant: "other", End: 1}, {Tenant: "t", End: m.Refs.Len()}}
