@@ -39,12 +39,12 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 	copyOf := func() (sentAt, uint64) {
 		known.mu.RLock()
 		defer known.mu.RUnlock()
-		cur, prev := known.known.maps("t")
-		v, ok := cur[known.key(raw)]
-		if !ok {
-			v = prev[known.key(raw)]
+		cur, prev := known.tables("t")
+		v := cur.get(known.key(raw))
+		if v == nil {
+			v = prev.get(known.key(raw))
 		}
-		return v.sent, v.epoch
+		return v.sent.unpack(), known.copiesEpoch
 	}
 	ack := func(at time.Time) {
 		sent.record("t", []uint64{fp}, []store.Series{{Labels: labels.FromStrings("__name__", "m"), Fingerprint: fp, Samples: []store.Sample{{T: today}}}}, at, sent.epoch.Load())
@@ -82,7 +82,8 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 	require.Equal(t, sent.epoch.Load(), epoch, "copied in the new epoch")
 
 	// The partition count changes while a request is decoded: the copy it
-	// took is stored with the epoch it was taken in, and so is void.
+	// took is stored as of the epoch it was taken in, and so is void in
+	// the next.
 	// (The copy in hand, from 5 minutes, is too old at 16, so the decode
 	// takes a new one.)
 	ack(t0.Add(14 * time.Minute))
@@ -104,18 +105,44 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 	require.Equal(t, result{fp, false}, look(t0.Add(16*time.Minute), raw, today), "void in the new epoch")
 }
 
-// TestTenantCacheUpdate: update changes an entry in whichever generation
-// holds it, without moving it to the current one.
-func TestTenantCacheUpdate(t *testing.T) {
-	c := newTenantCache[int, string](4) // generations of 2
-	c.put("t", 1, "a")
-	c.put("t", 2, "b")
-	c.put("t", 3, "c") // 1 and 2 move to the previous generation
-	c.update("t", 1, func(v *string) { *v += "!" })
-	c.update("t", 3, func(v *string) { *v += "?" })
-	c.update("t", 9, func(*string) { t.Fatal("no entry 9") })
-	cur, prev := c.maps("t")
-	require.Equal(t, map[int]string{3: "c?"}, cur)
-	require.Equal(t, map[int]string{1: "a!", 2: "b"}, prev)
-	require.Equal(t, 1, c.n, "an update adds nothing")
+// TestKnownTable fills a table past several doublings and checks that
+// every key keeps its fingerprint and copy, that absent keys are absent,
+// and that clearSent voids the copies only.
+func TestKnownTable(t *testing.T) {
+	var tab knownTable
+	require.Nil(t, tab.get(rawKey{1, 2}), "empty")
+	require.Nil(t, (*knownTable)(nil).get(rawKey{1, 2}), "no table")
+	const n = 5000
+	key := func(i int) rawKey {
+		// Half the keys share their first word's low bits, so that
+		// probes run long.
+		return rawKey{uint64(i%2) << 40 * uint64(i), uint64(i) + 1}
+	}
+	for i := range n {
+		require.True(t, tab.put(key(i), uint64(i)), "new key %d", i)
+	}
+	require.False(t, tab.put(key(7), 77), "a key again")
+	require.Equal(t, n, tab.n)
+	require.LessOrEqual(t, tab.n*4, len(tab.slots)*3)
+	for i := range n {
+		v := tab.get(key(i))
+		require.NotNil(t, v, "key %d", i)
+		want := uint64(i)
+		if i == 7 {
+			want = 77
+		}
+		require.Equal(t, want, v.fp)
+		v.sent = packSent(sentAt{day: int64(i), at: 1_800_000_000})
+	}
+	require.Nil(t, tab.get(rawKey{3, n + 5}))
+	tab.clearSent()
+	for i := range n {
+		require.Zero(t, tab.get(key(i)).sent, "key %d", i)
+	}
+}
+
+func TestPackedSent(t *testing.T) {
+	for _, e := range []sentAt{{}, {day: 20414, at: 1_763_800_000}, {day: -3, at: 1<<32 - 1}} {
+		require.Equal(t, e, packSent(e).unpack())
+	}
 }

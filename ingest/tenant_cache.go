@@ -4,8 +4,8 @@ package ingest
 // size/2 entries each (tenants together): when the current generation
 // fills, it becomes the previous one and the one before goes. Lookups
 // read both, so an entry lives through at least size/2 insertions after
-// its last one. It does no locking; its owners do (labelsSent,
-// knownSeries).
+// its last one. It does no locking; its owner, labelsSent, does.
+// knownSeries keeps its generations the same way, of tables of its own.
 type tenantCache[K comparable, V any] struct {
 	size      int
 	cur, prev map[string]map[K]V
@@ -37,16 +37,4 @@ func (c *tenantCache[K, V]) put(tenant string, k K, v V) {
 		c.n++
 	}
 	cur[k] = v
-}
-
-// update calls f on the value of k in tenant's generation that holds it,
-// if one does, without making it any younger.
-func (c *tenantCache[K, V]) update(tenant string, k K, f func(*V)) {
-	for _, m := range [2]map[K]V{c.cur[tenant], c.prev[tenant]} {
-		if v, ok := m[k]; ok {
-			f(&v)
-			m[k] = v
-			return
-		}
-	}
 }
