@@ -11,7 +11,7 @@ import (
 // valid histograms (bucket counts that do not add up to the count, spans
 // that do not match the buckets, a schema out of range): Prometheus' own
 // rules (histogram.Validate). It returns the first rejection.
-func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
+func (l *Limits) filterHistograms(s *store.Series, w timeWindow) *rejection {
 	if len(s.Histograms) == 0 {
 		return nil
 	}
@@ -21,15 +21,14 @@ func (l *Limits) filterHistograms(s *store.Series, now time.Time) *rejection {
 			first = r()
 		}
 	}
-	minT, maxT := l.window(now)
 	kept := s.Histograms[:0]
 	for _, h := range s.Histograms {
 		switch {
-		case h.T < minT:
+		case h.T < w.minT:
 			note(func() *rejection {
 				return reject("sample_too_old", "histogram of series %s at %s is older than %s (-ingest.max-sample-age)", abbreviate(s.Labels), at(h.T), l.MaxSampleAge)
 			})
-		case h.T > maxT:
+		case h.T > w.maxT:
 			note(func() *rejection {
 				return reject("sample_too_new", "histogram of series %s at %s is more than %s in the future (-ingest.max-future-skew)", abbreviate(s.Labels), at(h.T), l.MaxFutureSkew)
 			})

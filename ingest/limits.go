@@ -101,45 +101,47 @@ func (l *Limits) checkLabels(what string, ls labels.Labels) *rejection {
 	return bad
 }
 
-// window is the accepted time range of samples at now, in ms, inclusive:
-// -ingest.max-sample-age back (any age when 0), -ingest.max-future-skew ahead.
-func (l *Limits) window(now time.Time) (minT, maxT int64) {
-	minT, maxT = math.MinInt64, now.Add(l.MaxFutureSkew).UnixMilli()
+// timeWindow is a range of sample timestamps, in ms, inclusive.
+type timeWindow struct{ minT, maxT int64 }
+
+// window is the accepted time range of samples at now: -ingest.max-sample-age
+// back (any age when 0), -ingest.max-future-skew ahead. A request computes
+// it once for all its samples.
+func (l *Limits) window(now time.Time) timeWindow {
+	w := timeWindow{minT: math.MinInt64, maxT: now.Add(l.MaxFutureSkew).UnixMilli()}
 	if l.MaxSampleAge > 0 {
-		minT = now.Add(-l.MaxSampleAge).UnixMilli()
+		w.minT = now.Add(-l.MaxSampleAge).UnixMilli()
 	}
-	return minT, maxT
+	return w
 }
 
 // plainInWindow reports whether s holds no native histograms (which
 // admission checks for more than time) and only samples inside the
 // accepted time window: whether admission can reject nothing of it.
-func (l *Limits) plainInWindow(s *store.Series, now time.Time) bool {
+func (l *Limits) plainInWindow(s *store.Series, w timeWindow) bool {
 	if len(s.Histograms) > 0 {
 		return false
 	}
-	minT, maxT := l.window(now)
 	for _, smp := range s.Samples {
-		if smp.T < minT || smp.T > maxT {
+		if smp.T < w.minT || smp.T > w.maxT {
 			return false
 		}
 	}
 	return true
 }
 
-// filterSamples drops samples outside the accepted time window from s in
-// place and reports the first rejection, if any.
-func (l *Limits) filterSamples(s *store.Series, now time.Time) *rejection {
+// filterSamples drops samples outside w, the accepted time window, from s
+// in place and reports the first rejection, if any.
+func (l *Limits) filterSamples(s *store.Series, w timeWindow) *rejection {
 	var first *rejection
-	minT, maxT := l.window(now)
 	kept := s.Samples[:0]
 	for _, smp := range s.Samples {
 		switch {
-		case smp.T < minT:
+		case smp.T < w.minT:
 			if first == nil {
 				first = reject("sample_too_old", "sample of series %s at %s is older than %s (-ingest.max-sample-age)", abbreviate(s.Labels), time.UnixMilli(smp.T).UTC().Format(time.RFC3339), l.MaxSampleAge)
 			}
-		case smp.T > maxT:
+		case smp.T > w.maxT:
 			if first == nil {
 				first = reject("sample_too_new", "sample of series %s at %s is more than %s in the future (-ingest.max-future-skew)", abbreviate(s.Labels), time.UnixMilli(smp.T).UTC().Format(time.RFC3339), l.MaxFutureSkew)
 			}

@@ -276,7 +276,7 @@ func (rc *Receiver) drop(protocol string, v *verdict, rej *rejection, n int) {
 // labelsOf, when not nil, gives it back its labels for the message when
 // some may be rejected.
 func (rc *Receiver) admit(protocol string, series []store.Series, v *verdict, onReject func(i int), labelsOf func(i int) labels.Labels) []store.Series {
-	now := rc.now()
+	w := rc.cfg.Limits.window(rc.now())
 	kept := series[:0]
 	for i := range series {
 		s := &series[i]
@@ -285,15 +285,15 @@ func (rc *Receiver) admit(protocol string, series []store.Series, v *verdict, on
 		var rej *rejection
 		switch {
 		case s.IsRef():
-			if labelsOf != nil && !rc.cfg.Limits.plainInWindow(s, now) {
+			if labelsOf != nil && !rc.cfg.Limits.plainInWindow(s, w) {
 				s.Labels = labelsOf(i)
 			}
 		default:
 			rej = rc.cfg.Limits.checkSeries(s)
 		}
 		if rej == nil {
-			rej = rc.cfg.Limits.filterSamples(s, now)
-			if hrej := rc.cfg.Limits.filterHistograms(s, now); rej == nil {
+			rej = rc.cfg.Limits.filterSamples(s, w)
+			if hrej := rc.cfg.Limits.filterHistograms(s, w); rej == nil {
 				rej = hrej
 			}
 		} else {
@@ -305,7 +305,11 @@ func (rc *Receiver) admit(protocol string, series []store.Series, v *verdict, on
 				onReject(i)
 			}
 		}
-		if len(s.Samples) > 0 || len(s.Histograms) > 0 {
+		switch {
+		case len(s.Samples) == 0 && len(s.Histograms) == 0:
+		case len(kept) == i: // in place already: no copy
+			kept = kept[:i+1]
+		default:
 			kept = append(kept, *s)
 		}
 	}
