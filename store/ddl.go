@@ -131,16 +131,21 @@ func rollupsDDL(s schema) []string {
 ORDER BY (tenant, fingerprint, minute)
 `+s.bulkTableSettings(), "fingerprint")
 
-	// In cluster mode the view runs on every server, on the inserts into
-	// its shard's samples, and writes to its shard's samples_1m: the
-	// Distributed tables shard both by fingerprint.
-	view := `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + s.db + `.samples_1m_mv` + s.onCluster() +
-		` TO ` + s.db + `.` + s.local("samples_1m") + `
-AS SELECT ` + rollupStatesSelect + `
+	return append(table, rollupViewDDL(s, "samples_1m_mv", "samples_1m", rollupStatesSelect))
+}
+
+// rollupViewDDL creates the materialized view name, which aggregates the
+// samples of every insert into samples with sel into target, by series
+// and minute. In cluster mode the view runs on every server, on the
+// inserts into its shard's samples, and writes to its shard's target: the
+// Distributed tables shard both by fingerprint.
+func rollupViewDDL(s schema, name, target, sel string) string {
+	return `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + s.db + `.` + name + s.onCluster() +
+		` TO ` + s.db + `.` + s.local(target) + `
+AS SELECT ` + sel + `
 FROM ` + s.db + `.` + s.local("samples") + `
 WHERE flags = 0
 GROUP BY tenant, fingerprint, minute`
-	return append(table, view)
 }
 
 // rollupStatesSelect computes samples_1m's columns from samples rows.
@@ -176,15 +181,7 @@ func minuteRollupsDDL(s schema) []string {
 ORDER BY (tenant, fingerprint, minute, samples_hash)
 `+s.bulkTableSettings(), "fingerprint")
 
-	// In cluster mode the view runs on every server, on the inserts into
-	// its shard's samples, and writes to its shard's rollups_1m: the
-	// Distributed tables shard both by fingerprint.
-	view := `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + s.db + `.rollups_1m_mv` + s.onCluster() +
-		` TO ` + s.db + `.` + s.local("rollups_1m") + `
-AS SELECT ` + rollupSelect + `
-FROM ` + s.db + `.` + s.local("samples") + `
-WHERE flags = 0
-GROUP BY tenant, fingerprint, minute`
+	view := rollupViewDDL(s, "rollups_1m_mv", "rollups_1m", rollupSelect)
 	dropOld := `DROP TABLE IF EXISTS ` + s.db + `.samples_1m_mv` + s.onCluster()
 	copyOld := `INSERT INTO ` + s.db + `.rollups_1m (` + rollupColumns + `)
 SELECT tenant, fingerprint, minute, 0, minMerge(value_min), maxMerge(value_max), sumMerge(value_sum),
