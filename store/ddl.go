@@ -112,10 +112,9 @@ ORDER BY (tenant, service, fingerprint, timestamp, state)
 }
 
 // rollupsDDL creates samples_1m, per-series minute aggregates of
-// samples as AggregatingMergeTree states, and the materialized view that
-// fills it on every insert into samples. Stale markers are not values and
-// stay out. Migration 7 replaced both (minuteRollupsDDL); samples_1m
-// keeps what it held then.
+// samples, and the materialized view that fills it on every insert into
+// samples. Stale markers are not values and stay out. doc.go explains
+// which aggregates survive a redelivered batch.
 func rollupsDDL(s schema) []string {
 	table := s.createTable("samples_1m", `(
     tenant         String`+s.codec("ZSTD(3)")+`,
@@ -131,76 +130,20 @@ func rollupsDDL(s schema) []string {
 ORDER BY (tenant, fingerprint, minute)
 `+s.bulkTableSettings(), "fingerprint")
 
-	return append(table, rollupViewDDL(s, "samples_1m_mv", "samples_1m", rollupStatesSelect))
-}
-
-// rollupViewDDL creates the materialized view name, which aggregates the
-// samples of every insert into samples with sel into target, by series
-// and minute. In cluster mode the view runs on every server, on the
-// inserts into its shard's samples, and writes to its shard's target: the
-// Distributed tables shard both by fingerprint.
-func rollupViewDDL(s schema, name, target, sel string) string {
-	return `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + s.db + `.` + name + s.onCluster() +
-		` TO ` + s.db + `.` + s.local(target) + `
-AS SELECT ` + sel + `
+	// In cluster mode the view runs on every server, on the inserts into
+	// its shard's samples, and writes to its shard's samples_1m: the
+	// Distributed tables shard both by fingerprint.
+	view := `CREATE MATERIALIZED VIEW IF NOT EXISTS ` + s.db + `.samples_1m_mv` + s.onCluster() +
+		` TO ` + s.db + `.` + s.local("samples_1m") + `
+AS SELECT ` + rollupSelect + `
 FROM ` + s.db + `.` + s.local("samples") + `
 WHERE flags = 0
 GROUP BY tenant, fingerprint, minute`
+	return append(table, view)
 }
 
-// rollupStatesSelect computes samples_1m's columns from samples rows.
-const rollupStatesSelect = `tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
+// rollupSelect computes samples_1m's columns from samples rows.
+const rollupSelect = `tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
     minState(value) AS value_min, maxState(value) AS value_max,
     sumState(value) AS value_sum, countState() AS value_count,
     argMaxState(value, timestamp) AS value_last, maxState(timestamp) AS last_timestamp`
-
-// minuteRollupsDDL replaces samples_1m and its view with rollups_1m: the
-// same minute aggregates as plain numbers, one row per series, minute and
-// insert block that had samples of it, which reads combine (doc.go,
-// "Rollups"). On 18.16 states cost more than the samples insert itself to
-// aggregate, sort, write and merge; plain columns merge like samples. The
-// new view starts before the old one stops, so that no insert misses
-// both, and then samples_1m's minutes are copied over, as rows of their
-// own (samples_hash 0): a copy repeated after a crash collapses with the
-// first. Both may count the blocks of that moment twice in sum and count,
-// as a repeated insert did before; RecomputeRollups makes a day exact.
-// samples_1m stays, unfed, until retention empties it.
-func minuteRollupsDDL(s schema) []string {
-	table := s.createTable("rollups_1m", `(
-    tenant         String`+s.codec("ZSTD(3)")+`,
-    fingerprint    UInt64`+s.codec("Delta, ZSTD(3)")+`,
-    minute         Int64`+s.codec("DoubleDelta, ZSTD(3)")+`,
-    samples_hash   UInt64`+s.codec("ZSTD(3)")+`,
-    value_min      Float64`+s.codec("ZSTD(3)")+`,
-    value_max      Float64`+s.codec("ZSTD(3)")+`,
-    value_sum      Float64`+s.codec("ZSTD(3)")+`,
-    value_count    UInt64`+s.codec("T64, ZSTD(3)")+`,
-    value_last     Float64`+s.codec("ZSTD(3)")+`,
-    last_timestamp Int64`+s.codec("DoubleDelta, ZSTD(3)")+`
-)`, "ReplacingMergeTree", "", `PARTITION BY toDate(intDiv(minute, 86400000))
-ORDER BY (tenant, fingerprint, minute, samples_hash)
-`+s.bulkTableSettings(), "fingerprint")
-
-	view := rollupViewDDL(s, "rollups_1m_mv", "rollups_1m", rollupSelect)
-	dropOld := `DROP TABLE IF EXISTS ` + s.db + `.samples_1m_mv` + s.onCluster()
-	copyOld := `INSERT INTO ` + s.db + `.rollups_1m (` + rollupColumns + `)
-SELECT tenant, fingerprint, minute, 0, minMerge(value_min), maxMerge(value_max), sumMerge(value_sum),
-    countMerge(value_count), argMaxMerge(value_last), maxMerge(last_timestamp)
-FROM ` + s.db + `.samples_1m
-GROUP BY tenant, fingerprint, minute`
-	return append(table, view, dropOld, copyOld)
-}
-
-// rollupColumns are rollups_1m's columns, in rollupSelect's order.
-const rollupColumns = "tenant, fingerprint, minute, samples_hash, value_min, value_max, value_sum, value_count, value_last, last_timestamp"
-
-// rollupSelect computes rollups_1m's columns from samples rows, grouped
-// by tenant, fingerprint and minute. samples_hash tells apart the rows of
-// a minute from different inserts, and makes the rows of one insert
-// repeated identical: a sum of hashes of the samples' timestamps, the
-// same for the same samples in any order.
-const rollupSelect = `tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
-    sum(cityHash64(timestamp)) AS samples_hash,
-    min(value) AS value_min, max(value) AS value_max,
-    sum(value) AS value_sum, count() AS value_count,
-    argMax(value, timestamp) AS value_last, max(timestamp) AS last_timestamp`

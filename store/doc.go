@@ -118,60 +118,48 @@
 //
 // # Rollups
 //
-// rollups_1m holds per-series minute aggregates of samples, stale
-// markers excluded, as plain numbers:
+// samples_1m holds per-series minute aggregates of samples, stale
+// markers excluded, as AggregatingMergeTree states:
 //
 //	tenant String, fingerprint UInt64, minute Int64 (ms, start),
-//	samples_hash UInt64,
-//	value_min, value_max, value_sum Float64, value_count UInt64,
-//	value_last Float64, last_timestamp Int64 (the latest sample's)
-//	ReplacingMergeTree
+//	value_min/value_max/value_sum AggregateFunction(min/max/sum, Float64),
+//	value_count AggregateFunction(count),
+//	value_last AggregateFunction(argMax, Float64, Int64),
+//	last_timestamp AggregateFunction(max, Int64)
 //	PARTITION BY toDate(intDiv(minute, 86400000))
-//	ORDER BY (tenant, fingerprint, minute, samples_hash)
+//	ORDER BY (tenant, fingerprint, minute)
 //
-// The materialized view rollups_1m_mv aggregates every block inserted
-// into samples into one row per series and minute of the block, and
-// samples_hash, a sum of hashes of the row's sample timestamps, names the
-// samples the row covers. A minute whose samples came in several inserts
-// has several rows, which ReadRollup combines (min of the minima, …,
-// argMax of the last values by their timestamps, GROUP BY fingerprint,
-// minute), reading by the same (tenant, fingerprint IN (…), time range)
-// as ReadSamples: at 15 s scrapes a quarter of the rows. An insert
-// repeated leaves rows equal to the first one's, key included: reads take
-// each once (LIMIT 1 BY fingerprint, minute, samples_hash), and merges
-// collapse them.
+// The materialized view samples_1m_mv aggregates every block inserted
+// into samples into it; background merges combine the partial states of
+// one minute, and ReadRollup merges what is left (minMerge, …, GROUP BY
+// fingerprint, minute), reading by the same (tenant, fingerprint IN (…),
+// time range) as ReadSamples: at 15 s scrapes a quarter of the rows. The
+// view sees only inserts made after migration 5; RecomputeRollups fills
+// in a day of older data.
 //
-// Migration 5 kept the aggregates as AggregatingMergeTree states in
-// samples_1m. On 18.16 those cost more to aggregate, sort, write and
-// merge than the samples insert itself, and were larger (24.0 bytes a row
-// against 21.1; 12.6 against 10.9 with the modern codecs); migration 7
-// moved to rollups_1m, copying samples_1m's minutes (docs/benchmarks.md
-// has both footprints and ingest costs). samples_1m stays, no longer
-// fed, until retention empties it. The view sees only inserts made after
-// migration 5; RecomputeRollups fills in a day of older data.
-//
-// What a repeated batch does, by aggregate:
+// The view aggregates what is inserted, duplicates included, so the
+// guarantee differs by aggregate:
 //
 //   - min, max and last (argMax by timestamp, with its timestamp) are
 //     exact always: a sample seen twice changes none of them.
-//   - sum and count are exact when every batch reached the view with the
-//     same samples per series and minute, however often: on every server,
-//     a repeated insert's rows equal the first one's. (On modern servers
-//     a repeated batch with the first write's token does not even reach
-//     the view: deduplicate_blocks_in_dependent_materialized_views.) When
-//     a batch is repeated regrouped (Kafka offsets regrouped after a
-//     rebalance), the minutes it cuts differently count the samples of
-//     both cuts.
+//   - sum and count are exact when no batch reached the view twice. On
+//     modern servers a repeated batch with the first write's token does
+//     not: the samples insert is dropped as a duplicate, and so is the
+//     view's block (deduplicate_blocks_in_dependent_materialized_views,
+//     and samples_1m's own deduplication window). On 18.16, which has no
+//     insert tokens, and on any server when a batch is repeated under
+//     another token (Kafka offsets regrouped after a rebalance), it
+//     counts twice.
 //   - RecomputeRollups(day) makes a day exact again: it drops the day's
-//     rollups_1m partition and aggregates the day's samples read with
+//     samples_1m partition and aggregates the day's samples read with
 //     FINAL, which merges duplicates. Run for days that no longer
 //     receive samples (say, the day before yesterday, nightly), it bounds
 //     the window in which sum and count can be off.
 //
 // So the query layer may use rollups for max_over_time, min_over_time,
 // last-value thinning and rate-like functions on long ranges always, and
-// for sum_over_time, count_over_time and avg_over_time where no
-// rebalance regrouped a batch, or for recomputed days.
+// for sum_over_time, count_over_time and avg_over_time only on modern
+// servers or for recomputed days.
 //
 // # Logs
 //
@@ -437,7 +425,7 @@
 //     metric_name and label names, codecs (DoubleDelta+ZSTD on sample
 //     timestamps, Delta+ZSTD on sample values, log timestamps and
 //     fingerprints, ZSTD on tenants, lines and label values), 256 KiB
-//     compressed blocks for samples and rollups_1m, the n-gram index on
+//     compressed blocks for samples and samples_1m, the n-gram index on
 //     log lines, and non_replicated_deduplication_window. Inserts then
 //     carry insert_deduplication_token.
 //
@@ -483,7 +471,7 @@
 // Writes insert into the Distributed tables with insert_distributed_sync,
 // so a Write returns once every shard it touched has stored its rows; a
 // shard down fails the batch, and ingest retries it. Each shard's
-// rollups_1m_mv aggregates the samples its shard receives.
+// samples_1m_mv aggregates the samples its shard receives.
 //
 // Reads are the single-server SQL on the Distributed tables, which send
 // each query to one replica of every shard and merge the answers. Every
@@ -498,7 +486,7 @@
 // one is refused anyway (distributed_product_mode = deny).
 //
 // Partitions exist only on the local tables: RecomputeRollups drops the
-// day from rollups_1m_local ON CLUSTER and inserts the recomputed minutes
+// day from samples_1m_local ON CLUSTER and inserts the recomputed minutes
 // through the Distributed table; the Retainer lists the partitions of all
 // shards through the cluster table function on system.parts and drops
 // expired ones ON CLUSTER, and sets TTLs on the local tables ON CLUSTER.

@@ -35,20 +35,3 @@ func (c *Client) Modern() bool { return c.feat.modern }
 // ConnForTest is the client's connection pool, for tests that inspect
 // the server (system tables, OPTIMIZE).
 func (c *Client) ConnForTest() driver.Conn { return c.conn }
-
-// ApplyMigrationsForTest applies migrations first to last, in order, each
-// whether or not it was applied before, as Migrate does after a crash
-// that left one unrecorded.
-func (c *Client) ApplyMigrationsForTest(ctx context.Context, first, last int) error {
-	for _, stmt := range schemaMigrationsDDL(c.schema()) {
-		if err := c.exec(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	for _, m := range migrations()[first-1 : last] {
-		if err := c.apply(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -25,8 +25,8 @@ type RollupPoint struct {
 // time. Minutes without samples, and series without any, are absent.
 //
 // Min, Max, Last and LastT are exact however often a batch was written.
-// Sum and Count are exact unless a batch reached the store twice grouped
-// into different inserts (Kafka offsets regrouped after a rebalance); see
+// Sum and Count count a batch written twice twice on 18.16, and on modern
+// servers when the repeat came without the first write's token; see
 // RecomputeRollups and doc.go.
 func (c *Client) ReadRollup(ctx context.Context, tenant string, fps []uint64, mint, maxt int64) (map[uint64][]RollupPoint, error) {
 	out := make(map[uint64][]RollupPoint)
@@ -64,26 +64,23 @@ func (c *Client) readRollup(ctx context.Context, query string, out map[uint64][]
 	return nil
 }
 
-// rollupSQL combines the rows of each series and minute, each insert's
-// once: a repeated insert left rows equal to the first one's, with the
-// same samples_hash, which background merges collapse in time.
+// rollupSQL merges the partial aggregates that inserts left for each
+// series and minute; merges in the background leave fewer of them.
 func (c *Client) rollupSQL(tenant string, fps []uint64, mint, maxt int64) string {
 	var b strings.Builder
-	b.WriteString("SELECT fingerprint, minute, min(value_min), max(value_max), sum(value_sum), " +
-		"sum(value_count), argMax(value_last, last_timestamp), max(last_timestamp) FROM (" +
-		"SELECT fingerprint, minute, value_min, value_max, value_sum, value_count, value_last, last_timestamp FROM ")
-	b.WriteString(c.table("rollups_1m"))
+	b.WriteString("SELECT fingerprint, minute, minMerge(value_min), maxMerge(value_max), sumMerge(value_sum), " +
+		"countMerge(value_count), argMaxMerge(value_last), maxMerge(last_timestamp) FROM ")
+	b.WriteString(c.table("samples_1m"))
 	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
 	formatUints(&b, fps)
 	b.WriteString(") AND minute >= " + strconv.FormatInt(mint, 10))
 	b.WriteString(" AND minute <= " + strconv.FormatInt(maxt, 10))
-	b.WriteString(" LIMIT 1 BY fingerprint, minute, samples_hash)")
 	b.WriteString(" GROUP BY fingerprint, minute ORDER BY fingerprint, minute")
 	return b.String()
 }
 
 // RecomputeRollups rebuilds the minute aggregates of the UTC day of day
-// from samples, each sample counted once: it drops the day's rollups_1m
+// from samples, each sample counted once: it drops the day's samples_1m
 // partition and aggregates the day's samples read with FINAL, which
 // merges duplicates away. Afterwards Sum and Count of that day are exact
 // even where a batch was written twice. Run it for days that no longer
@@ -98,7 +95,7 @@ func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
 	if err := c.exec(ctx, c.dropRollupDaySQL(date)); err != nil {
 		return fmt.Errorf("recompute rollups of %s: %w", date.Format(time.DateOnly), err)
 	}
-	if err := c.exec(c.insertContext(ctx, "", "rollups_1m"), c.recomputeRollupSQL(d)); err != nil {
+	if err := c.exec(c.insertContext(ctx, "", "samples_1m"), c.recomputeRollupSQL(d)); err != nil {
 		return fmt.Errorf("recompute rollups of %s: %w", date.Format(time.DateOnly), err)
 	}
 	c.logger.Info("recomputed rollups", "day", date.Format(time.DateOnly))
@@ -106,12 +103,13 @@ func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
 }
 
 func (c *Client) dropRollupDaySQL(date time.Time) string {
-	return "ALTER TABLE " + c.localTable("rollups_1m") + c.schema().onCluster() + " DROP PARTITION ID " + quoteString(date.Format("20060102"))
+	return "ALTER TABLE " + c.localTable("samples_1m") + c.schema().onCluster() + " DROP PARTITION ID " + quoteString(date.Format("20060102"))
 }
 
 func (c *Client) recomputeRollupSQL(day int64) string {
 	from := day * msPerDay
-	return "INSERT INTO " + c.table("rollups_1m") + " (" + rollupColumns + ")" +
+	return "INSERT INTO " + c.table("samples_1m") +
+		" (tenant, fingerprint, minute, value_min, value_max, value_sum, value_count, value_last, last_timestamp)" +
 		" SELECT " + rollupSelect + " FROM " + c.table("samples") + " FINAL" +
 		" WHERE timestamp >= " + strconv.FormatInt(from, 10) + " AND timestamp < " + strconv.FormatInt(from+msPerDay, 10) +
 		" AND flags = 0 GROUP BY tenant, fingerprint, minute"

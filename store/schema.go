@@ -31,7 +31,6 @@ func migrations() []migration {
 		{version: 4, name: "alerts", ddl: alertsDDL},
 		{version: 5, name: "rollups", ddl: rollupsDDL},
 		{version: 6, name: "histograms", ddl: histogramsDDL},
-		{version: 7, name: "minute_rollups", ddl: minuteRollupsDDL},
 	}
 }
 
@@ -163,11 +162,8 @@ func (c *Client) Migrate(ctx context.Context) error {
 
 func (c *Client) apply(ctx context.Context, m migration) error {
 	start := time.Now()
-	// With the settings of inserts, for a migration that copies rows: in
-	// cluster mode they reach the shards before it is recorded.
-	ictx := c.insertContext(ctx, "", "")
 	for _, stmt := range m.ddl(c.schema()) {
-		if err := c.exec(ictx, stmt); err != nil {
+		if err := c.exec(ctx, stmt); err != nil {
 			return fmt.Errorf("apply migration %d (%s): %w", m.version, m.name, err)
 		}
 	}

@@ -153,7 +153,7 @@ func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRe
 // non-empty token becomes the insert's deduplication token, suffixed with
 // the table so the inserts of a batch never collide, and materialized
 // views deduplicate their blocks too, by tokens derived from it: a
-// repeated samples insert does not reach rollups_1m twice.
+// repeated samples insert does not reach samples_1m twice.
 func (c *Client) insert(ctx context.Context, table, columns, token string, cols ...any) error {
 	ctx = c.insertContext(ctx, token, table)
 	// The explicit column list is required by 18.16.

@@ -42,7 +42,7 @@ import (
 // same series, earlier, unmeasured: sustained ingest is measured, not a
 // fresh JVM compiling Kafka or a peer creating its series. For Cairn
 // the clock starts once ClickHouse holds the warm-up.
-// CAIRN_BENCH_NO_ROLLUP=1 drops the rollups_1m materialized view first,
+// CAIRN_BENCH_NO_ROLLUP=1 drops the samples_1m materialized view first,
 // to see what it costs ClickHouse.
 func TestIngestSideBySide(t *testing.T) {
 	if os.Getenv("CAIRN_BENCH_INGEST") == "" {
@@ -358,7 +358,7 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 	args = append(args, strings.Fields(os.Getenv("CAIRN_BENCH_ARGS"))...) // e.g. -kafka.compression=none
 	p := startCairn(t, listen, args...)
 	if os.Getenv("CAIRN_BENCH_NO_ROLLUP") == "1" {
-		chExec(t, chHTTP, "DROP TABLE bench.rollups_1m_mv")
+		chExec(t, chHTTP, "DROP TABLE bench.samples_1m_mv")
 	}
 	if warm.samples > 0 {
 		warm.send(t, p.base+warm.path, senders)
@@ -437,7 +437,7 @@ func benchClickHouseAlone(t *testing.T, hosts, warmRounds, rounds int) benchResu
 	defer st.Close()
 	require.NoError(t, st.Migrate(ctx))
 	if os.Getenv("CAIRN_BENCH_NO_ROLLUP") == "1" {
-		chExec(t, chHTTP, "DROP TABLE bench.rollups_1m_mv")
+		chExec(t, chHTTP, "DROP TABLE bench.samples_1m_mv")
 	}
 
 	all := nodeSeries(hosts)

@@ -185,39 +185,3 @@ ENGINE = ReplacingMergeTree
 PARTITION BY date
 ORDER BY (tenant, fingerprint, date)
 SETTINGS index_granularity = 8192;
-
-CREATE TABLE IF NOT EXISTS cairn.rollups_1m
-(
-    tenant         String,
-    fingerprint    UInt64,
-    minute         Int64,
-    samples_hash   UInt64,
-    value_min      Float64,
-    value_max      Float64,
-    value_sum      Float64,
-    value_count    UInt64,
-    value_last     Float64,
-    last_timestamp Int64
-)
-ENGINE = ReplacingMergeTree
-PARTITION BY toDate(intDiv(minute, 86400000))
-ORDER BY (tenant, fingerprint, minute, samples_hash)
-SETTINGS index_granularity = 8192;
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS cairn.rollups_1m_mv TO cairn.rollups_1m
-AS SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
-    sum(cityHash64(timestamp)) AS samples_hash,
-    min(value) AS value_min, max(value) AS value_max,
-    sum(value) AS value_sum, count() AS value_count,
-    argMax(value, timestamp) AS value_last, max(timestamp) AS last_timestamp
-FROM cairn.samples
-WHERE flags = 0
-GROUP BY tenant, fingerprint, minute;
-
-DROP TABLE IF EXISTS cairn.samples_1m_mv;
-
-INSERT INTO cairn.rollups_1m (tenant, fingerprint, minute, samples_hash, value_min, value_max, value_sum, value_count, value_last, last_timestamp)
-SELECT tenant, fingerprint, minute, 0, minMerge(value_min), maxMerge(value_max), sumMerge(value_sum),
-    countMerge(value_count), argMaxMerge(value_last), maxMerge(last_timestamp)
-FROM cairn.samples_1m
-GROUP BY tenant, fingerprint, minute;
