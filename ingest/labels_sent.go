@@ -56,7 +56,7 @@ type sentAt struct {
 
 func newLabelsSent(interval time.Duration, size int) *labelsSent {
 	ls := &labelsSent{interval: interval, sent: newTenantCache[uint64, sentAt](size)}
-	ls.epoch.Store(1) // a zero knownValue belongs to no epoch
+	ls.epoch.Store(1) // knownSeries' copies start in epoch 0, so void
 	return ls
 }
 

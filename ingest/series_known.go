@@ -38,13 +38,8 @@ type knownSeries struct {
 
 	mu sync.RWMutex
 	// known holds, by tenant, two generations of tables (knownTable) of
-	// at most size/2 entries together: when the current one fills it
-	// becomes the previous one and the one before goes, as tenantCache
-	// does for maps.
-	known struct {
-		cur, prev map[string]*knownTable
-		n, size   int // entries in cur; the bound
-	}
+	// at most size/2 entries together.
+	known generations[*knownTable]
 	// copiesEpoch is labelsSent's epoch that the copies in the tables
 	// were taken in; copies of any other are void.
 	copiesEpoch uint64
@@ -70,15 +65,18 @@ func (k *knownSeries) key(raw []byte) rawKey {
 }
 
 func newKnownSeries(size int) *knownSeries {
-	k := &knownSeries{seed: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
-	k.known.size = max(size, 2)
-	k.known.cur = map[string]*knownTable{}
-	return k
+	return &knownSeries{
+		seed: maphash.MakeSeed(), seed2: maphash.MakeSeed(),
+		known: newGenerations(size, func() *knownTable { return &knownTable{} }),
+	}
 }
 
-// tables returns tenant's current and previous tables; either may be nil.
-func (k *knownSeries) tables(tenant string) (cur, prev *knownTable) {
-	return k.known.cur[tenant], k.known.prev[tenant]
+// find returns key's slot in cur or else prev, or nil.
+func find(cur, prev *knownTable, key rawKey) *knownSlot {
+	if v := cur.get(key); v != nil {
+		return v
+	}
+	return prev.get(key)
 }
 
 // knownEntry is an encoded label set and its series' fingerprint.
@@ -94,18 +92,9 @@ func (k *knownSeries) add(tenant string, entries []knownEntry) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	g := &k.known
 	for _, e := range entries {
-		if g.n >= g.size/2 {
-			g.prev, g.cur, g.n = g.cur, map[string]*knownTable{}, 0
-		}
-		t := g.cur[tenant]
-		if t == nil {
-			t = &knownTable{}
-			g.cur[tenant] = t
-		}
-		if t.put(k.key(e.raw), e.fp) {
-			g.n++
+		if k.known.current(tenant).put(k.key(e.raw), e.fp) {
+			k.known.added()
 		}
 	}
 }
@@ -117,18 +106,16 @@ func (k *knownSeries) add(tenant string, entries []knownEntry) {
 // then, and done stores the copies of labelsSent's entries taken.
 func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known func([]byte, []store.Sample, []store.HistogramSample) (uint64, bool), done func()) {
 	k.mu.RLock()
-	cur, prev := k.tables(tenant)
+	cur, prev := k.known.tables(tenant)
 	entry, epoch, unlock := sent.entries(tenant)
 	copiesValid := k.copiesEpoch == epoch
 	oldest := sent.oldest(now)
 	var copies []sentCopy
 	known = func(raw []byte, samples []store.Sample, hs []store.HistogramSample) (uint64, bool) {
 		key := k.key(raw)
-		v := cur.get(key)
+		v := find(cur, prev, key)
 		if v == nil {
-			if v = prev.get(key); v == nil {
-				return 0, false
-			}
+			return 0, false
 		}
 		if copiesValid && v.sent.unpack().fresh(oldest, samples, hs) {
 			return v.fp, true
@@ -164,12 +151,10 @@ func (k *knownSeries) lookup(tenant string, sent *labelsSent, now int64) (known 
 			}
 			k.copiesEpoch = epoch
 		}
+		cur, prev := k.known.tables(tenant)
 		for _, c := range copies {
-			for _, t := range [2]*knownTable{k.known.cur[tenant], k.known.prev[tenant]} {
-				if v := t.get(c.key); v != nil {
-					v.sent = packSent(c.sent)
-					break
-				}
+			if v := find(cur, prev, c.key); v != nil {
+				v.sent = packSent(c.sent)
 			}
 		}
 	}

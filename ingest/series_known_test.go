@@ -39,12 +39,8 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 	copyOf := func() (sentAt, uint64) {
 		known.mu.RLock()
 		defer known.mu.RUnlock()
-		cur, prev := known.tables("t")
-		v := cur.get(known.key(raw))
-		if v == nil {
-			v = prev.get(known.key(raw))
-		}
-		return v.sent.unpack(), known.copiesEpoch
+		cur, prev := known.known.tables("t")
+		return find(cur, prev, known.key(raw)).sent.unpack(), known.copiesEpoch
 	}
 	ack := func(at time.Time) {
 		sent.record("t", []uint64{fp}, []store.Series{{Labels: labels.FromStrings("__name__", "m"), Fingerprint: fp, Samples: []store.Sample{{T: today}}}}, at, sent.epoch.Load())
@@ -114,9 +110,13 @@ func TestKnownTable(t *testing.T) {
 	require.Nil(t, (*knownTable)(nil).get(rawKey{1, 2}), "no table")
 	const n = 5000
 	key := func(i int) rawKey {
-		// Half the keys share their first word's low bits, so that
-		// probes run long.
-		return rawKey{uint64(i%2) << 40 * uint64(i), uint64(i) + 1}
+		// The even keys' first words have no low bits, so that they
+		// all start probing at slot 0 and run long; the odd ones
+		// spread.
+		if i%2 == 0 {
+			return rawKey{uint64(i) << 40, uint64(i) + 1}
+		}
+		return rawKey{uint64(i) * 0x9e3779b97f4a7c15, uint64(i) + 1}
 	}
 	for i := range n {
 		require.True(t, tab.put(key(i), uint64(i)), "new key %d", i)

@@ -278,16 +278,9 @@ func (b *writeBatch) fill(series []Series, refs *SampleRefs, cache *seriesCache)
 		fp := s.ResolvedFingerprint()
 		b.days = b.days[:0]
 		for _, p := range s.Samples {
-			if p.T < MinTime || p.T > MaxTime {
-				b.dropped++
+			if !b.addSample(s.Tenant, fp, p.T, p.V) {
 				continue
 			}
-			v, flags := encodeValue(p.V)
-			b.samples.tenant = append(b.samples.tenant, s.Tenant)
-			b.samples.fp = append(b.samples.fp, fp)
-			b.samples.ts = append(b.samples.ts, p.T)
-			b.samples.val = append(b.samples.val, v)
-			b.samples.flags = append(b.samples.flags, flags)
 			if d := DayOf(p.T); !slices.Contains(b.days, d) {
 				b.days = append(b.days, d)
 			}
@@ -322,21 +315,53 @@ func (b *writeBatch) fillRefs(refs *SampleRefs) {
 	s.val, s.flags = slices.Grow(s.val, n-len(s.val)), slices.Grow(s.flags, n-len(s.flags))
 	start := 0
 	for _, sp := range refs.Spans {
-		for i := start; i < sp.End; i++ {
-			t := refs.T[i]
-			if t < MinTime || t > MaxTime {
-				b.dropped++
-				continue
+		if !storable(refs.T[start:sp.End]) {
+			for i := start; i < sp.End; i++ {
+				b.addSample(sp.Tenant, refs.FP[i], refs.T[i], refs.V[i])
 			}
-			v, flags := encodeValue(refs.V[i])
-			s.tenant = append(s.tenant, sp.Tenant)
-			s.fp = append(s.fp, refs.FP[i])
-			s.ts = append(s.ts, t)
+			start = sp.End
+			continue
+		}
+		// Every row is kept: whole columns at once.
+		s.fp = append(s.fp, refs.FP[start:sp.End]...)
+		s.ts = append(s.ts, refs.T[start:sp.End]...)
+		for _, v := range refs.V[start:sp.End] {
+			v, flags := encodeValue(v)
 			s.val = append(s.val, v)
 			s.flags = append(s.flags, flags)
 		}
+		for range sp.End - start {
+			s.tenant = append(s.tenant, sp.Tenant)
+		}
 		start = sp.End
 	}
+}
+
+// storable reports whether every timestamp of ts is in [MinTime, MaxTime].
+func storable(ts []int64) bool {
+	for _, t := range ts {
+		if t < MinTime || t > MaxTime {
+			return false
+		}
+	}
+	return true
+}
+
+// addSample adds a sample row, or counts the sample dropped when its time
+// is outside [MinTime, MaxTime]; it reports whether it added the row.
+func (b *writeBatch) addSample(tenant string, fp uint64, t int64, v float64) bool {
+	if t < MinTime || t > MaxTime {
+		b.dropped++
+		return false
+	}
+	v, flags := encodeValue(v)
+	s := &b.samples
+	s.tenant = append(s.tenant, tenant)
+	s.fp = append(s.fp, fp)
+	s.ts = append(s.ts, t)
+	s.val = append(s.val, v)
+	s.flags = append(s.flags, flags)
+	return true
 }
 
 func (b *writeBatch) has(k seriesKey) bool {

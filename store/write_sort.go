@@ -73,7 +73,7 @@ func (b *writeBatch) sortRows() {
 	}
 	x.tenant = gather(x.tenant, s.tenant, x.perm)
 	s.tenant, x.tenant = x.tenant, s.tenant
-	clear(x.tenant) // the old column: the pooled batch keeps no strings alive
+	clear(x.tenant) // the old column: the scratch keeps no strings alive
 }
 
 // sortByFingerprint sets x.perm to the row indexes ordered stably by the

@@ -293,17 +293,14 @@ func checkDecodeMetricsTo(t *testing.T, b []byte, series []store.Series, decodeE
 		}
 		require.Len(t, got[i].Histograms, len(wantSeries[i].Histograms), "series %d", i)
 	}
-	require.Equal(t, len(wantRefs), m.Refs.Len()-1)
-	span := 0
+	gotRefs := m.Refs.Series()[1:]
+	require.Len(t, gotRefs, len(wantRefs))
 	for i, w := range wantRefs {
-		r := i + 1
-		for m.Refs.Spans[span].End <= r {
-			span++
-		}
-		require.Equal(t, w.Tenant, m.Refs.Spans[span].Tenant, "reference %d", i)
-		require.Equal(t, w.Fingerprint, m.Refs.FP[r], "reference %d", i)
-		require.Equal(t, w.Samples[0].T, m.Refs.T[r], "reference %d", i)
-		require.Equal(t, math.Float64bits(w.Samples[0].V), math.Float64bits(m.Refs.V[r]), "reference %d", i)
+		g := gotRefs[i]
+		require.Equal(t, w.Tenant, g.Tenant, "reference %d", i)
+		require.Equal(t, w.Fingerprint, g.Fingerprint, "reference %d", i)
+		require.Equal(t, w.Samples[0].T, g.Samples[0].T, "reference %d", i)
+		require.Equal(t, math.Float64bits(w.Samples[0].V), math.Float64bits(g.Samples[0].V), "reference %d", i)
 	}
 }
 
