@@ -4,8 +4,10 @@
 //
 // # Role and boundaries
 //
-// In: ingest's writers consume Kafka and call [Client.WriteSeries] with
-// batches of [Series] and a deduplication token naming the Kafka offsets.
+// In: ingest's writers consume Kafka and call [Client.WriteMetrics] with
+// batches of [Series] and of references' samples in columns
+// ([SampleRefs]), and a deduplication token naming the Kafka offsets;
+// [Client.WriteSeries] takes series alone.
 // Out: query's Prometheus storage.Queryable calls [Client.SelectSeries] to
 // resolve matchers to series, then [Client.ReadSamples] for their samples;
 // the /labels and /label/<name>/values APIs call [Client.LabelNames] and
