@@ -257,13 +257,13 @@
 // sample also finds its series. Each table gets one INSERT of whole
 // columns (the driver's columnar append), so a batch costs three inserts
 // at most and, once every active series has been seen today, one.
-// The sample rows go in the table's sort order (tenant, fingerprint, then
-// time as delivered; write_sort.go): a server checks an inserted block for
-// order before sorting it, and on 18.16 that sort was the largest part of
-// an insert's CPU.
+// The sample rows go in the table's sort order (tenant, fingerprint,
+// timestamp; write_sort.go): a server checks an inserted block for order
+// before sorting it, and on 18.16 that sort was the largest part of an
+// insert's CPU.
 //
-// A reference (Series.IsRef: a fingerprint without labels) writes its
-// samples only. Ingest sends a series' labels before any reference to it,
+// A reference (Series.IsRef: a fingerprint without labels, or a row of
+// SampleRefs, WriteMetrics' columns of them) writes its samples only. Ingest sends a series' labels before any reference to it,
 // on the same Kafka partition, and again for every new day, so its series
 // rows are written first by whichever batch held the labels.
 //
