@@ -1,8 +1,10 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -172,7 +174,10 @@ func (p *flakyProducer) Produce(_ context.Context, msgs []queue.Message) error {
 	if p.fail {
 		return queue.ErrUnavailable
 	}
-	p.msgs = append(p.msgs, msgs...)
+	for _, m := range msgs {
+		m.Value = bytes.Clone(m.Value) // the receiver reuses the memory
+		p.msgs = append(p.msgs, m)
+	}
 	return nil
 }
 
@@ -337,4 +342,47 @@ func FuzzAdmittedRoundTrips(f *testing.F) {
 			require.Len(t, got[i].Histograms, len(kept[i].Histograms))
 		}
 	})
+}
+
+// keepingProducer keeps the messages it is given, values and all, and
+// fails when told to: a producer that gave up on messages it may still be
+// sending.
+type keepingProducer struct {
+	fail bool
+	kept [][]queue.Message
+}
+
+func (p *keepingProducer) Produce(_ context.Context, msgs []queue.Message) error {
+	p.kept = append(p.kept, msgs)
+	if p.fail {
+		return queue.ErrUnavailable
+	}
+	return nil
+}
+
+func (p *keepingProducer) Partitions(context.Context, string) (int, error) { return 2, nil }
+
+// TestProduceMetricsBuffers checks that the receiver reuses the memory of
+// its messages only after Kafka acknowledged them: the values of a
+// produce that failed are never written again.
+func TestProduceMetricsBuffers(t *testing.T) {
+	p := &keepingProducer{fail: true}
+	rc := NewReceiver(testReceiverConfig(), Topics{Metrics: "m"}, p, discard(), metrics.NewSet())
+	now := time.Now()
+	request := func(job string) []store.Series {
+		return []store.Series{{Tenant: "t", Labels: labels.FromStrings("__name__", "up", "job", job), Samples: []store.Sample{{T: now.UnixMilli(), V: 1}}}}
+	}
+	require.Error(t, rc.produceMetrics(context.Background(), "t", request("failed")))
+	failed := p.kept[0]
+	want := make([][]byte, len(failed))
+	for i, m := range failed {
+		want[i] = bytes.Clone(m.Value)
+	}
+	p.fail = false
+	for i := range 20 {
+		require.NoError(t, rc.produceMetrics(context.Background(), "t", request(fmt.Sprint("later-", i))))
+	}
+	for i, m := range failed {
+		require.Equal(t, want[i], m.Value, "message %d of the failed produce", i)
+	}
 }

@@ -73,7 +73,9 @@ func (c *ReceiverConfig) Validate() error {
 	return errors.Join(append(errs, c.Limits.Validate())...)
 }
 
-// Producer is what a receiver needs of Kafka.
+// Producer is what a receiver needs of Kafka. Produce must not keep the
+// messages' values once it returned nil: the receiver reuses their
+// memory. (kafka-go's Writer has encoded them by then.)
 type Producer interface {
 	Produce(ctx context.Context, msgs []queue.Message) error
 	Partitions(ctx context.Context, topic string) (int, error)
@@ -92,8 +94,9 @@ type Receiver struct {
 	tenants  *rateLimiter
 	sent     *labelsSent
 	known    *knownSeries
-	// shardBufs holds produceMetrics' arrays between requests.
+	// shardBufs and msgBufs hold produceMetrics' arrays between requests.
 	shardBufs seriesBufs
+	msgBufs   sync.Pool // of *[]byte: a request's encoded messages
 }
 
 // NewReceiver returns a receiver that produces to topics.
@@ -368,16 +371,25 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 	}
 	now := rc.now()
 	send := rc.sent.refer(id, sharded, now, epoch)
+	// The messages are runs of one buffer, sized for them all; it is
+	// reused once Kafka acknowledged them, and left to the collector
+	// otherwise, since a producer that gave up may still be sending it.
+	buf, _ := rc.msgBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	*buf = slices.Grow((*buf)[:0], wire.MetricsSize(id, sharded)+parts*64)
 	msgs := make([]queue.Message, 0, parts)
 	for shard := range parts {
 		ss := sharded[bounds[shard]:bounds[shard+1]]
 		for len(ss) > 0 {
 			n := seriesPerMessage(ss, maxMessageBytes)
-			buf := make([]byte, 0, wire.MetricsSize(id, ss[:n]))
+			start := len(*buf)
+			*buf = wire.AppendMetrics(*buf, id, ss[:n])
 			msgs = append(msgs, queue.Message{
 				Topic: rc.topics.Metrics,
 				Key:   queue.ShardKey(id, shard),
-				Value: wire.AppendMetrics(buf, id, ss[:n]),
+				Value: (*buf)[start:len(*buf):len(*buf)],
 			})
 			ss = ss[n:]
 		}
@@ -385,6 +397,7 @@ func (rc *Receiver) produceMetrics(ctx context.Context, id string, series []stor
 	if err := rc.producer.Produce(ctx, msgs); err != nil {
 		return err
 	}
+	rc.msgBufs.Put(buf)
 	rc.sent.record(id, send, sharded, now, epoch)
 	refs := 0
 	for i := range sharded {
