@@ -18,7 +18,7 @@ const alertColumns = "service, fingerprint, timestamp, state, rule_group, alert_
 // logged. token names the batch, as for WriteSeries.
 func (c *Client) WriteAlertStates(ctx context.Context, states []AlertState, token string) error {
 	chunks := splitByDay(states, maxDaysPerInsert, func(s AlertState) (int64, bool) {
-		return DayOf(s.T), s.T >= MinTime && s.T <= MaxTime
+		return DayOf(s.T), storableTime(s.T)
 	})
 	for i, chunk := range chunks {
 		if err := c.writeAlertStates(ctx, chunk, chunkToken(token, i, len(chunks))); err != nil {
@@ -56,7 +56,7 @@ type alertRows struct {
 }
 
 func (r *alertRows) add(s AlertState) {
-	if s.T < MinTime || s.T > MaxTime {
+	if !storableTime(s.T) {
 		r.dropped++
 		return
 	}

@@ -45,7 +45,7 @@ type histogramRow struct {
 
 // histogramDay is the day of a row, and whether the schema can store it.
 func histogramDay(r histogramRow) (int64, bool) {
-	return DayOf(r.T), r.T >= MinTime && r.T <= MaxTime
+	return DayOf(r.T), storableTime(r.T)
 }
 
 // writeHistograms stores the native histogram samples of a batch, as

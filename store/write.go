@@ -33,6 +33,10 @@ const (
 	MaxTime int64 = (maxDay+1)*msPerDay - 1
 )
 
+// storableTime reports whether t is in [MinTime, MaxTime]: whether the
+// schema stores a sample, change or event at t.
+func storableTime(t int64) bool { return t >= MinTime && t <= MaxTime }
+
 // DayOf is the UTC day number of a timestamp in [MinTime, MaxTime], by
 // which every table is partitioned; ingest keys what it sent by it too.
 func DayOf(t int64) int64 { return t / msPerDay }
@@ -98,14 +102,14 @@ func scanMetrics(series []Series, refs *SampleRefs) (histograms bool, days dayRa
 		s := &series[i]
 		histograms = histograms || len(s.Histograms) > 0
 		for _, p := range s.Samples {
-			if p.T >= MinTime && p.T <= MaxTime {
+			if storableTime(p.T) {
 				lo, hi = min(lo, p.T), max(hi, p.T)
 			}
 		}
 	}
 	if refs != nil {
 		for _, t := range refs.T {
-			if t >= MinTime && t <= MaxTime {
+			if storableTime(t) {
 				lo, hi = min(lo, t), max(hi, t)
 			}
 		}
@@ -340,7 +344,7 @@ func (b *writeBatch) fillRefs(refs *SampleRefs) {
 // storable reports whether every timestamp of ts is in [MinTime, MaxTime].
 func storable(ts []int64) bool {
 	for _, t := range ts {
-		if t < MinTime || t > MaxTime {
+		if !storableTime(t) {
 			return false
 		}
 	}
@@ -350,7 +354,7 @@ func storable(ts []int64) bool {
 // addSample adds a sample row, or counts the sample dropped when its time
 // is outside [MinTime, MaxTime]; it reports whether it added the row.
 func (b *writeBatch) addSample(tenant string, fp uint64, t int64, v float64) bool {
-	if t < MinTime || t > MaxTime {
+	if !storableTime(t) {
 		b.dropped++
 		return false
 	}
@@ -441,7 +445,7 @@ func splitByDays(series []Series, limit int64) [][]Series {
 	}
 	lo := days.first
 	window := func(t int64) int64 {
-		if t < MinTime || t > MaxTime {
+		if !storableTime(t) {
 			return 0 // dropped by the writer, wherever it goes
 		}
 		return (DayOf(t) - lo) / limit
