@@ -317,13 +317,12 @@ func (b *writeBatch) fillRefs(refs *SampleRefs) {
 	n := len(s.fp) + refs.Len()
 	s.tenant, s.fp, s.ts = slices.Grow(s.tenant, n-len(s.tenant)), slices.Grow(s.fp, n-len(s.fp)), slices.Grow(s.ts, n-len(s.ts))
 	s.val, s.flags = slices.Grow(s.val, n-len(s.val)), slices.Grow(s.flags, n-len(s.flags))
-	start := 0
-	for _, sp := range refs.Spans {
+	for si, sp := range refs.Spans {
+		start := refs.spanStart(si)
 		if !storable(refs.T[start:sp.End]) {
 			for i := start; i < sp.End; i++ {
 				b.addSample(sp.Tenant, refs.FP[i], refs.T[i], refs.V[i])
 			}
-			start = sp.End
 			continue
 		}
 		// Every row is kept: whole columns at once.
@@ -337,7 +336,6 @@ func (b *writeBatch) fillRefs(refs *SampleRefs) {
 		for range sp.End - start {
 			s.tenant = append(s.tenant, sp.Tenant)
 		}
-		start = sp.End
 	}
 }
 
