@@ -264,10 +264,7 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteMetrics(ctx, &b.metrics, token) }); err != nil {
 			return err
 		}
-		// Written: a retried flush must not write them again.
-		clear(b.metrics.Series)
-		b.metrics.Series = b.metrics.Series[:0]
-		b.metrics.Refs.Reset()
+		b.metrics.Reset() // written: a retried flush must not write them again
 	}
 	if len(b.builds) > 0 {
 		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteBuilds(ctx, b.builds, token) }); err != nil {
@@ -289,13 +286,12 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 	w.set.GetOrCreateCounter(`cairn_writer_dead_letters_total`).Add(len(b.dead))
 	w.set.GetOrCreateHistogram(`cairn_writer_flush_duration_seconds`).UpdateDuration(start)
 	// Cleared before reuse: decoded labels and lines point into the
-	// messages, which must not outlive their batch.
+	// messages, which must not outlive their batch. The metrics were
+	// reset when written.
 	clear(b.msgs)
-	clear(b.metrics.Series)
-	b.metrics.Refs.Reset()
 	clear(b.logs)
 	clear(b.builds)
-	*b = batch{msgs: b.msgs[:0], metrics: store.Metrics{Series: b.metrics.Series[:0], Refs: b.metrics.Refs}, logs: b.logs[:0], builds: b.builds[:0], dead: b.dead[:0]}
+	*b = batch{msgs: b.msgs[:0], metrics: b.metrics, logs: b.logs[:0], builds: b.builds[:0], dead: b.dead[:0]}
 	return nil
 }
 

@@ -59,6 +59,14 @@ func (r *SampleRefs) Reset() {
 	r.Spans, r.FP, r.T, r.V = r.Spans[:0], r.FP[:0], r.T[:0], r.V[:0]
 }
 
+// Reset empties m, keeping its memory, and lets go of what its series
+// and tenants point to.
+func (m *Metrics) Reset() {
+	clear(m.Series)
+	m.Series = m.Series[:0]
+	m.Refs.Reset()
+}
+
 func (r *SampleRefs) spanStart(i int) int {
 	if i == 0 {
 		return 0
