@@ -10,7 +10,7 @@ import (
 // knownSeries remembers, per tenant, the remote write encoding of label
 // sets that passed validation, with their fingerprint. Prometheus sends a
 // series' labels the same way, byte for byte, in every request, so most
-// series of a request are found here by one map lookup on a hash of
+// series of a request are found here by one lookup on a hash of
 // their bytes: then neither decoding, nor validating, nor hashing their
 // labels is needed, and when labelsSent says their labels went out
 // recently, they leave the decoder as references, never having had
@@ -27,8 +27,8 @@ import (
 // between 3/8 and 3/4 full once past their first 64 slots (knownTable).
 //
 // Each entry also keeps a copy of its series' labelsSent entry, so that a
-// series whose labels went out recently costs one map lookup, not two:
-// the copy is taken when the copy in hand does not tell the series fresh
+// series whose labels went out recently costs one lookup, not two (here
+// and in labelsSent's map): the copy is taken when the copy in hand does not tell the series fresh
 // and labelsSent's entry does, and it is void once the metrics
 // topic's partition count changed (labelsSent.epoch). A copy may be older
 // than labelsSent's entry, never wrong: labels that Kafka acknowledged
