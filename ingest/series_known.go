@@ -30,9 +30,9 @@ import (
 // series whose labels went out recently costs one lookup, not two (here
 // and in labelsSent's map): the copy is taken when the copy in hand does
 // not tell the series fresh and labelsSent's entry does, and it is void
-// once the metrics topic's partition count changed (labelsSent.epoch). A copy may be older
-// than labelsSent's entry, never wrong: labels that Kafka acknowledged
-// for a day stay acknowledged.
+// once the metrics topic's partition count changed (labelsSent.epoch).
+// A copy may be older than labelsSent's entry, never wrong: labels that
+// Kafka acknowledged for a day stay acknowledged.
 type knownSeries struct {
 	seed, seed2 maphash.Seed
 
