@@ -259,7 +259,7 @@ func (m *memStore) logLines() []string {
 	return out
 }
 
-func (m *memStore) WriteMetrics(_ context.Context, metrics *store.Metrics, token string) error {
+func (m *memStore) WriteMetrics(_ context.Context, metrics *store.Metrics, token string, _ *store.Rollups) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls++

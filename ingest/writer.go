@@ -65,7 +65,7 @@ type Source interface {
 
 // Store is what a writer needs of the store.
 type Store interface {
-	WriteMetrics(ctx context.Context, m *store.Metrics, token string) error
+	WriteMetrics(ctx context.Context, m *store.Metrics, token string, r *store.Rollups) error
 	WriteLogs(ctx context.Context, entries []store.LogEntry, token string) error
 	WriteBuilds(ctx context.Context, events []store.BuildEvent, token string) error
 }
@@ -85,12 +85,21 @@ type Writer struct {
 	logger *slog.Logger
 	set    *metrics.Set
 	lag    *partitionLag
+	// rollups holds the series' latest minutes for the store's rollup
+	// rows. They are right while every sample of a series passes through
+	// this writer in order: next tells when a partition's offsets do
+	// not follow on from what the writer read.
+	rollups *store.Rollups
+	next    map[partitionKey]int64
 }
 
 // NewWriter returns a writer reading from src. Undecodable messages go to
 // deadLetterTopic through dlq.
 func NewWriter(cfg WriterConfig, src Source, st Store, dlq DeadLetters, deadLetterTopic string, logger *slog.Logger, set *metrics.Set) *Writer {
-	return &Writer{cfg: cfg, src: src, store: st, dlq: dlq, topic: deadLetterTopic, logger: logger, set: set, lag: newPartitionLag(set)}
+	return &Writer{
+		cfg: cfg, src: src, store: st, dlq: dlq, topic: deadLetterTopic, logger: logger, set: set, lag: newPartitionLag(set),
+		rollups: store.NewRollups(), next: make(map[partitionKey]int64),
+	}
 }
 
 // batch is what was read since the last commit: the messages, for
@@ -241,8 +250,24 @@ func (w *Writer) fetch(ctx context.Context, wait time.Duration) (queue.Message, 
 	m, err := w.src.Fetch(fctx)
 	if err == nil {
 		w.lag.fetched(m)
+		w.follow(m)
 	}
 	return m, err
+}
+
+// follow notes the offset of m. A message that does not follow on from
+// the last one of its partition, a partition back after a rebalance or
+// read again from its last commit, makes the rollups start over: another
+// writer may have written its series in between, or this one written
+// them once already.
+func (w *Writer) follow(m queue.Message) {
+	k := partitionKey{m.Topic, m.Partition}
+	if next, ok := w.next[k]; ok && m.Offset != next {
+		w.rollups.Forget()
+		w.set.GetOrCreateCounter(`cairn_writer_rollup_resets_total`).Inc()
+		w.logger.Info("rollups_reset", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "expected", next)
+	}
+	w.next[k] = m.Offset + 1
 }
 
 // flush dead-letters what did not decode, writes the rest until the store
@@ -261,7 +286,7 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 		b.dead = b.dead[:0] // produced: a retried flush must not send them twice
 	}
 	if len(b.metrics.Series) > 0 || b.metrics.Refs.Len() > 0 {
-		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteMetrics(ctx, &b.metrics, token) }); err != nil {
+		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteMetrics(ctx, &b.metrics, token, w.rollups) }); err != nil {
 			return err
 		}
 		b.metrics.Reset() // written: a retried flush must not write them again

@@ -36,6 +36,7 @@ func TestQueries(t *testing.T) {
 	add("LabelValues of __name__ with matchers", c.labelValuesSQL("t", "__name__", week, []*labels.Matcher{eq("job", "api")}))
 	add("LabelValues with matchers", c.labelValuesSQL("t", "instance", oneDay, []*labels.Matcher{eq("__name__", "up"), eq("job", "api")}))
 	add("ReadRollup", c.rollupSQL("t", []uint64{1, 18446744073709551615}, 1699920000000, 1700006399999))
+	add("WriteMetrics: minutes of cold series from samples", c.minutesSinceSQL("t", []uint64{1, 2}, 1699920000000))
 	add("RecomputeRollups of 2023-11-14 (drop, then insert)", c.dropRollupDaySQL(time.Date(2023, 11, 14, 0, 0, 0, 0, time.UTC))+
 		";\n"+c.recomputeRollupSQL(19675))
 	addLogQueries(t, c, add)

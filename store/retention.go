@@ -70,7 +70,7 @@ func (c *RetentionConfig) kinds() []retentionKind {
 	return []retentionKind{
 		{name: "metrics", keep: c.Metrics, tables: []dayTable{
 			{"samples", "toDate(intDiv(timestamp, 86400000))"}, {"series", "date"}, {"series_labels", "date"},
-			{"samples_1m", "toDate(intDiv(minute, 86400000))"},
+			{"rollups_1m", "toDate(intDiv(minute, 86400000))"},
 			{"histograms", "toDate(intDiv(timestamp, 86400000))"}, {"histogram_series", "date"},
 		}},
 		{name: "logs", keep: c.Logs, tables: []dayTable{

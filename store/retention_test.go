@@ -42,12 +42,22 @@ func TestRetentionKindsCoverSchema(t *testing.T) {
 			tables[tb.name] = true
 		}
 	}
+	schema := map[string]bool{} // the tables the migrations leave
 	for _, m := range migrations() {
 		for _, stmt := range m.ddl(newSchema(features{modern: true}, "db", "")) {
 			if name, ok := createdTable(stmt); ok {
-				require.True(t, tables[name], "table %s has no retention kind", name)
+				schema[name] = true
+			}
+			if name, ok := droppedTable(stmt); ok {
+				delete(schema, name)
 			}
 		}
+	}
+	for name := range schema {
+		require.True(t, tables[name], "table %s has no retention kind", name)
+	}
+	for name := range tables {
+		require.True(t, schema[name], "retention kind of table %s, which the schema does not have", name)
 	}
 }
 

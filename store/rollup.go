@@ -20,14 +20,36 @@ type RollupPoint struct {
 	LastT    int64   // ms: that sample's timestamp
 }
 
+// minuteOf is the start of the minute of t (ms, storable).
+func minuteOf(t int64) int64 { return t - t%60_000 }
+
+// add counts one more sample into p, one not counted yet. min and max
+// compare the way ClickHouse's do, so that p equals what the server
+// computes from the same samples.
+func (p *RollupPoint) add(t int64, v float64) {
+	if p.Count == 0 {
+		*p = RollupPoint{T: p.T, Min: v, Max: v, Sum: v, Count: 1, Last: v, LastT: t}
+		return
+	}
+	if v < p.Min {
+		p.Min = v
+	}
+	if v > p.Max {
+		p.Max = v
+	}
+	p.Sum += v
+	p.Count++
+	if t > p.LastT {
+		p.Last, p.LastT = v, t
+	}
+}
+
 // ReadRollup returns the minute aggregates of tenant's series fps for the
 // minutes that start in [mint, maxt] (ms), by fingerprint and sorted by
 // time. Minutes without samples, and series without any, are absent.
 //
-// Min, Max, Last and LastT are exact however often a batch was written.
-// Sum and Count count a batch written twice twice on 18.16, and on modern
-// servers when the repeat came without the first write's token; see
-// RecomputeRollups and doc.go.
+// Every aggregate is exact, each sample counted once, when the samples
+// were written through WriteMetrics; doc.go ("Rollups") has the details.
 func (c *Client) ReadRollup(ctx context.Context, tenant string, fps []uint64, mint, maxt int64) (map[uint64][]RollupPoint, error) {
 	out := make(map[uint64][]RollupPoint)
 	mint, maxt = max(mint, MinTime), min(maxt, MaxTime)
@@ -64,28 +86,37 @@ func (c *Client) readRollup(ctx context.Context, query string, out map[uint64][]
 	return nil
 }
 
-// rollupSQL merges the partial aggregates that inserts left for each
-// series and minute; merges in the background leave fewer of them.
+// rollupColumns are rollups_1m's columns, in the order of RollupPoint
+// after the fingerprint.
+const rollupColumns = "minute, value_min, value_max, value_sum, value_count, value_last, last_timestamp"
+
+// rollupSQL reads the most complete row of each series and minute: FINAL
+// keeps the one with the highest value_count, and of equal ones the last
+// written.
 func (c *Client) rollupSQL(tenant string, fps []uint64, mint, maxt int64) string {
 	var b strings.Builder
-	b.WriteString("SELECT fingerprint, minute, minMerge(value_min), maxMerge(value_max), sumMerge(value_sum), " +
-		"countMerge(value_count), argMaxMerge(value_last), maxMerge(last_timestamp) FROM ")
-	b.WriteString(c.table("samples_1m"))
-	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
+	b.WriteString("SELECT fingerprint, " + rollupColumns + " FROM ")
+	b.WriteString(c.table("rollups_1m"))
+	b.WriteString(" FINAL WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
 	formatUints(&b, fps)
 	b.WriteString(") AND minute >= " + strconv.FormatInt(mint, 10))
 	b.WriteString(" AND minute <= " + strconv.FormatInt(maxt, 10))
-	b.WriteString(" GROUP BY fingerprint, minute ORDER BY fingerprint, minute")
+	b.WriteString(" ORDER BY fingerprint, minute")
 	return b.String()
 }
 
+// rollupAggregates computes rollups_1m's columns after the fingerprint
+// from samples rows, each sample once when read with FINAL.
+const rollupAggregates = `intDiv(timestamp, 60000) * 60000 AS minute, min(value), max(value), sum(value), count(),
+    argMax(value, timestamp), max(timestamp)`
+
 // RecomputeRollups rebuilds the minute aggregates of the UTC day of day
-// from samples, each sample counted once: it drops the day's samples_1m
-// partition and aggregates the day's samples read with FINAL, which
-// merges duplicates away. Afterwards Sum and Count of that day are exact
-// even where a batch was written twice. Run it for days that no longer
-// receive samples, such as the day before yesterday: samples written to
-// the day while it runs may be counted twice or not at all.
+// from samples: it drops the day's rollups_1m partition and aggregates
+// the day's samples read with FINAL, which merges duplicates away. It
+// repairs a day whose rollups went wrong, or were never written (samples
+// from before migration 7). Run it for days that no longer receive
+// samples, such as the day before yesterday: a minute written to while it
+// runs may keep a partial row until its next sample.
 func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
 	d := DayOf(day.UnixMilli())
 	if d < 0 || d > maxDay {
@@ -95,7 +126,7 @@ func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
 	if err := c.exec(ctx, c.dropRollupDaySQL(date)); err != nil {
 		return fmt.Errorf("recompute rollups of %s: %w", date.Format(time.DateOnly), err)
 	}
-	if err := c.exec(c.insertContext(ctx, "", "samples_1m"), c.recomputeRollupSQL(d)); err != nil {
+	if err := c.exec(c.insertContext(ctx, "", "rollups_1m"), c.recomputeRollupSQL(d)); err != nil {
 		return fmt.Errorf("recompute rollups of %s: %w", date.Format(time.DateOnly), err)
 	}
 	c.logger.Info("recomputed rollups", "day", date.Format(time.DateOnly))
@@ -103,14 +134,27 @@ func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
 }
 
 func (c *Client) dropRollupDaySQL(date time.Time) string {
-	return "ALTER TABLE " + c.localTable("samples_1m") + c.schema().onCluster() + " DROP PARTITION ID " + quoteString(date.Format("20060102"))
+	return "ALTER TABLE " + c.localTable("rollups_1m") + c.schema().onCluster() + " DROP PARTITION ID " + quoteString(date.Format("20060102"))
 }
 
 func (c *Client) recomputeRollupSQL(day int64) string {
 	from := day * msPerDay
-	return "INSERT INTO " + c.table("samples_1m") +
-		" (tenant, fingerprint, minute, value_min, value_max, value_sum, value_count, value_last, last_timestamp)" +
-		" SELECT " + rollupSelect + " FROM " + c.table("samples") + " FINAL" +
+	return "INSERT INTO " + c.table("rollups_1m") + " (tenant, fingerprint, " + rollupColumns + ")" +
+		" SELECT tenant, fingerprint, " + rollupAggregates + " FROM " + c.table("samples") + " FINAL" +
 		" WHERE timestamp >= " + strconv.FormatInt(from, 10) + " AND timestamp < " + strconv.FormatInt(from+msPerDay, 10) +
 		" AND flags = 0 GROUP BY tenant, fingerprint, minute"
+}
+
+// minutesSinceSQL aggregates, by minute, the samples of tenant's series
+// fps from the minute of since on, and sets a bit for each second of
+// the minute with a sample (rollupMinute.seconds).
+func (c *Client) minutesSinceSQL(tenant string, fps []uint64, since int64) string {
+	var b strings.Builder
+	b.WriteString("SELECT fingerprint, " + rollupAggregates +
+		", groupBitOr(bitShiftLeft(toUInt64(1), toUInt64(intDiv(timestamp, 1000) - intDiv(timestamp, 60000) * 60))) FROM " + c.table("samples") + " FINAL")
+	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
+	formatUints(&b, fps)
+	b.WriteString(") AND timestamp >= " + strconv.FormatInt(since, 10))
+	b.WriteString(" AND flags = 0 GROUP BY fingerprint, minute ORDER BY fingerprint, minute")
+	return b.String()
 }

@@ -31,6 +31,7 @@ func migrations() []migration {
 		{version: 4, name: "alerts", ddl: alertsDDL},
 		{version: 5, name: "rollups", ddl: rollupsDDL},
 		{version: 6, name: "histograms", ddl: histogramsDDL},
+		{version: 7, name: "rollup rows", ddl: rollupRowsDDL},
 	}
 }
 

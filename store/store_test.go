@@ -357,7 +357,7 @@ func TestWriteMetricsRefs(t *testing.T) {
 			slices.Reverse(m.Refs.T)
 			slices.Reverse(m.Refs.V)
 			m.Refs.Spans = []store.TenantSpan{{Tenant: "other", End: 1}, {Tenant: "t", End: m.Refs.Len()}}
-			require.NoError(t, c.WriteMetrics(ctx, &m, ""))
+			require.NoError(t, c.WriteMetrics(ctx, &m, "", nil))
 
 			got, err := c.ReadSamples(ctx, "t", []uint64{fp}, 0, math.MaxInt64)
 			require.NoError(t, err)

@@ -41,9 +41,12 @@ func storableTime(t int64) bool { return t >= MinTime && t <= MaxTime }
 // which every table is partitioned; ingest keys what it sent by it too.
 func DayOf(t int64) int64 { return t / msPerDay }
 
-// WriteSeries stores a batch of series: WriteMetrics with series only.
+// WriteSeries stores a batch of series: WriteMetrics with series only,
+// and with no Rollups, so that ClickHouse aggregates the minutes of the
+// batch's series from samples, a query per tenant and 4,000 series: for
+// callers that write now and then, not for a writer's stream.
 func (c *Client) WriteSeries(ctx context.Context, series []Series, token string) error {
-	return c.WriteMetrics(ctx, &Metrics{Series: series}, token)
+	return c.WriteMetrics(ctx, &Metrics{Series: series}, token, nil)
 }
 
 // Metrics is a batch of metric samples for WriteMetrics: series, each
@@ -69,7 +72,13 @@ type Metrics struct {
 // Samples with timestamps outside [MinTime, MaxTime] are dropped and
 // logged. Native histograms (Series.Histograms) go first, the same way,
 // to their own tables (writeHistograms).
-func (c *Client) WriteMetrics(ctx context.Context, m *Metrics, token string) error {
+//
+// After the samples, it writes their minute aggregates to rollups_1m,
+// from what r holds of the caller's earlier batches (see Rollups), and
+// updates r once everything is written. r may be nil; a caller that
+// writes a stream of batches keeps one Rollups for all of them, and
+// writes one batch at a time.
+func (c *Client) WriteMetrics(ctx context.Context, m *Metrics, token string, r *Rollups) error {
 	histograms, days := scanMetrics(m.Series, &m.Refs)
 	if histograms {
 		if err := c.writeHistograms(ctx, m.Series, token); err != nil {
@@ -77,7 +86,7 @@ func (c *Client) WriteMetrics(ctx context.Context, m *Metrics, token string) err
 		}
 	}
 	if days.span() < maxDaysPerInsert {
-		return c.writeChunk(ctx, m.Series, &m.Refs, token)
+		return c.writeChunk(ctx, m.Series, &m.Refs, token, r)
 	}
 	series := m.Series
 	if m.Refs.Len() > 0 {
@@ -85,7 +94,7 @@ func (c *Client) WriteMetrics(ctx context.Context, m *Metrics, token string) err
 	}
 	chunks := splitByDays(series, maxDaysPerInsert)
 	for i, chunk := range chunks {
-		if err := c.writeChunk(ctx, chunk, nil, chunkToken(token, i, len(chunks))); err != nil {
+		if err := c.writeChunk(ctx, chunk, nil, chunkToken(token, i, len(chunks)), r); err != nil {
 			return err
 		}
 	}
@@ -121,8 +130,8 @@ func scanMetrics(series []Series, refs *SampleRefs) (histograms bool, days dayRa
 }
 
 // writeChunk writes series and refs (which may be nil) in one insert per
-// table.
-func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRefs, token string) error {
+// table, and their rollups.
+func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRefs, token string, r *Rollups) error {
 	b := c.batches.get()
 	defer func() {
 		b.reset()
@@ -149,7 +158,12 @@ func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRe
 			s.tenant, s.fp, s.ts, s.val, s.flags); err != nil {
 			return err
 		}
+		r.observe(&b.rollups, s.tenant, s.fp, s.ts, s.val, s.flags)
+		if err := c.writeRollups(ctx, &b.rollups, r, token); err != nil {
+			return err
+		}
 	}
+	r.commit()
 	return nil
 }
 
@@ -217,6 +231,7 @@ type writeBatch struct {
 	seen    map[seriesKey]struct{} // keys, for series repeated in a batch
 	days    []int64                // scratch: days of one series
 	sort    sortScratch            // scratch of sortRows
+	rollups rollupRows             // of the samples
 	dropped int                    // samples outside [MinTime, MaxTime]
 }
 
@@ -270,6 +285,7 @@ func (b *writeBatch) reset() {
 	b.index = indexRows{}
 	b.keys = b.keys[:0]
 	clear(b.seen)
+	b.rollups.reset()
 	b.dropped = 0
 }
 

@@ -42,8 +42,6 @@ import (
 // same series, earlier, unmeasured: sustained ingest is measured, not a
 // fresh JVM compiling Kafka or a peer creating its series. For Cairn
 // the clock starts once ClickHouse holds the warm-up.
-// CAIRN_BENCH_NO_ROLLUP=1 drops the samples_1m materialized view first,
-// to see what it costs ClickHouse.
 func TestIngestSideBySide(t *testing.T) {
 	if os.Getenv("CAIRN_BENCH_INGEST") == "" {
 		t.Skip("benchmark: run with CAIRN_BENCH_INGEST=1 (docs/benchmarks.md)")
@@ -357,9 +355,6 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 		"-kafka.brokers", "127.0.0.1:" + kPort, "-clickhouse.addr", "127.0.0.1:" + chPort, "-clickhouse.database", "bench"}
 	args = append(args, strings.Fields(os.Getenv("CAIRN_BENCH_ARGS"))...) // e.g. -kafka.compression=none
 	p := startCairn(t, listen, args...)
-	if os.Getenv("CAIRN_BENCH_NO_ROLLUP") == "1" {
-		chExec(t, chHTTP, "DROP TABLE bench.samples_1m_mv")
-	}
 	if warm.samples > 0 {
 		warm.send(t, p.base+warm.path, senders)
 		require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench."+load.table) >= warm.samples }, 5*time.Minute, 100*time.Millisecond)
@@ -436,17 +431,15 @@ func benchClickHouseAlone(t *testing.T, hosts, warmRounds, rounds int) benchResu
 	require.NoError(t, err)
 	defer st.Close()
 	require.NoError(t, st.Migrate(ctx))
-	if os.Getenv("CAIRN_BENCH_NO_ROLLUP") == "1" {
-		chExec(t, chHTTP, "DROP TABLE bench.samples_1m_mv")
-	}
 
 	all := nodeSeries(hosts)
 	base := nodeRoundsStart(warmRounds + rounds)
+	rollups := store.NewRollups() // as the writer keeps them
 	write := func(from, to int) int64 {
 		var batch []store.Series
 		var n int64
 		flush := func() {
-			require.NoError(t, st.WriteSeries(ctx, batch, ""))
+			require.NoError(t, st.WriteMetrics(ctx, &store.Metrics{Series: batch}, "", rollups))
 			n += int64(len(batch))
 			batch = batch[:0]
 		}

@@ -185,3 +185,24 @@ ENGINE = ReplacingMergeTree
 PARTITION BY date
 ORDER BY (tenant, fingerprint, date)
 SETTINGS index_granularity = 8192;
+
+DROP TABLE IF EXISTS cairn.samples_1m_mv;
+
+DROP TABLE IF EXISTS cairn.samples_1m;
+
+CREATE TABLE IF NOT EXISTS cairn.rollups_1m
+(
+    tenant         String,
+    fingerprint    UInt64,
+    minute         Int64,
+    value_min      Float64,
+    value_max      Float64,
+    value_sum      Float64,
+    value_count    UInt64,
+    value_last     Float64,
+    last_timestamp Int64
+)
+ENGINE = ReplacingMergeTree(value_count)
+PARTITION BY toDate(intDiv(minute, 86400000))
+ORDER BY (tenant, fingerprint, minute)
+SETTINGS index_granularity = 8192;

@@ -221,3 +221,29 @@ SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
 
 CREATE TABLE IF NOT EXISTS cairn.histogram_series ON CLUSTER obs AS cairn.histogram_series_local
 ENGINE = Distributed(obs, cairn, histogram_series_local, fingerprint);
+
+DROP TABLE IF EXISTS cairn.samples_1m_mv ON CLUSTER obs;
+
+DROP TABLE IF EXISTS cairn.samples_1m ON CLUSTER obs;
+
+DROP TABLE IF EXISTS cairn.samples_1m_local ON CLUSTER obs;
+
+CREATE TABLE IF NOT EXISTS cairn.rollups_1m_local ON CLUSTER obs
+(
+    tenant         String,
+    fingerprint    UInt64,
+    minute         Int64,
+    value_min      Float64,
+    value_max      Float64,
+    value_sum      Float64,
+    value_count    UInt64,
+    value_last     Float64,
+    last_timestamp Int64
+)
+ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/obs/{shard}/cairn/rollups_1m_local', '{replica}', value_count)
+PARTITION BY toDate(intDiv(minute, 86400000))
+ORDER BY (tenant, fingerprint, minute)
+SETTINGS index_granularity = 8192, replicated_deduplication_window = 1000;
+
+CREATE TABLE IF NOT EXISTS cairn.rollups_1m ON CLUSTER obs AS cairn.rollups_1m_local
+ENGINE = Distributed(obs, cairn, rollups_1m_local, fingerprint);

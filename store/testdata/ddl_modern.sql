@@ -186,3 +186,24 @@ ENGINE = ReplacingMergeTree
 PARTITION BY date
 ORDER BY (tenant, fingerprint, date)
 SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000;
+
+DROP TABLE IF EXISTS cairn.samples_1m_mv;
+
+DROP TABLE IF EXISTS cairn.samples_1m;
+
+CREATE TABLE IF NOT EXISTS cairn.rollups_1m
+(
+    tenant         String CODEC(ZSTD(3)),
+    fingerprint    UInt64 CODEC(Delta, ZSTD(3)),
+    minute         Int64 CODEC(DoubleDelta, ZSTD(3)),
+    value_min      Float64 CODEC(ZSTD(3)),
+    value_max      Float64 CODEC(ZSTD(3)),
+    value_sum      Float64 CODEC(ZSTD(3)),
+    value_count    UInt64 CODEC(ZSTD(3)),
+    value_last     Float64 CODEC(ZSTD(3)),
+    last_timestamp Int64 CODEC(DoubleDelta, ZSTD(3))
+)
+ENGINE = ReplacingMergeTree(value_count)
+PARTITION BY toDate(intDiv(minute, 86400000))
+ORDER BY (tenant, fingerprint, minute)
+SETTINGS index_granularity = 8192, non_replicated_deduplication_window = 1000, min_compress_block_size = 262144;

@@ -29,14 +29,16 @@ SELECT DISTINCT metric_name AS v FROM cairn.series PREWHERE fingerprint IN (SELE
 SELECT DISTINCT label_values[indexOf(label_names, 'instance')] AS v FROM cairn.series WHERE tenant = 't' AND date = toDate('2023-11-14') AND metric_name = 'up' AND label_values[indexOf(label_names, 'job')] = 'api' AND label_values[indexOf(label_names, 'instance')] != '' ORDER BY v;
 
 -- ReadRollup
-SELECT fingerprint, minute, minMerge(value_min), maxMerge(value_max), sumMerge(value_sum), countMerge(value_count), argMaxMerge(value_last), maxMerge(last_timestamp) FROM cairn.samples_1m WHERE tenant = 't' AND fingerprint IN (1, 18446744073709551615) AND minute >= 1699920000000 AND minute <= 1700006399999 GROUP BY fingerprint, minute ORDER BY fingerprint, minute;
+SELECT fingerprint, minute, value_min, value_max, value_sum, value_count, value_last, last_timestamp FROM cairn.rollups_1m FINAL WHERE tenant = 't' AND fingerprint IN (1, 18446744073709551615) AND minute >= 1699920000000 AND minute <= 1700006399999 ORDER BY fingerprint, minute;
+
+-- WriteMetrics: minutes of cold series from samples
+SELECT fingerprint, intDiv(timestamp, 60000) * 60000 AS minute, min(value), max(value), sum(value), count(),
+    argMax(value, timestamp), max(timestamp), groupBitOr(bitShiftLeft(toUInt64(1), toUInt64(intDiv(timestamp, 1000) - intDiv(timestamp, 60000) * 60))) FROM cairn.samples FINAL WHERE tenant = 't' AND fingerprint IN (1, 2) AND timestamp >= 1699920000000 AND flags = 0 GROUP BY fingerprint, minute ORDER BY fingerprint, minute;
 
 -- RecomputeRollups of 2023-11-14 (drop, then insert)
-ALTER TABLE cairn.samples_1m DROP PARTITION ID '20231114';
-INSERT INTO cairn.samples_1m (tenant, fingerprint, minute, value_min, value_max, value_sum, value_count, value_last, last_timestamp) SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute,
-    minState(value) AS value_min, maxState(value) AS value_max,
-    sumState(value) AS value_sum, countState() AS value_count,
-    argMaxState(value, timestamp) AS value_last, maxState(timestamp) AS last_timestamp FROM cairn.samples FINAL WHERE timestamp >= 1699920000000 AND timestamp < 1700006400000 AND flags = 0 GROUP BY tenant, fingerprint, minute;
+ALTER TABLE cairn.rollups_1m DROP PARTITION ID '20231114';
+INSERT INTO cairn.rollups_1m (tenant, fingerprint, minute, value_min, value_max, value_sum, value_count, value_last, last_timestamp) SELECT tenant, fingerprint, intDiv(timestamp, 60000) * 60000 AS minute, min(value), max(value), sum(value), count(),
+    argMax(value, timestamp), max(timestamp) FROM cairn.samples FINAL WHERE timestamp >= 1699920000000 AND timestamp < 1700006400000 AND flags = 0 GROUP BY tenant, fingerprint, minute;
 
 -- SelectStreams {app="api", env=~"prod|staging"}: label index first
 SELECT fingerprint, label_names, label_values FROM cairn.log_streams PREWHERE fingerprint IN (SELECT fingerprint FROM cairn.log_labels WHERE tenant = 't' AND date = toDate('2023-11-14') AND name = 'app' AND value = 'api') WHERE tenant = 't' AND date = toDate('2023-11-14') AND label_values[indexOf(label_names, 'app')] = 'api' AND label_values[indexOf(label_names, 'env')] IN ('prod', 'staging') LIMIT 1 BY fingerprint;
