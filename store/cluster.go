@@ -98,7 +98,7 @@ func (s schema) tableSettings() string {
 	return b
 }
 
-// bulkTableSettings ends the definition of samples and samples_1m. On
+// bulkTableSettings ends the definition of samples and rollups_1m. On
 // modern servers their compressed blocks hold at least 256 KiB of
 // uncompressed data (four granules of an 8-byte column) instead of 64 KiB:
 // ZSTD then sees the timestamps of neighbouring series, which mostly

@@ -6,8 +6,8 @@
 //
 // In: ingest's writers consume Kafka and call [Client.WriteMetrics] with
 // batches of [Series] and of references' samples in columns
-// ([SampleRefs]), and a deduplication token naming the Kafka offsets;
-// [Client.WriteSeries] takes series alone.
+// ([SampleRefs]), a deduplication token naming the Kafka offsets, and
+// their [Rollups]; [Client.WriteSeries] takes series alone.
 // Out: query's Prometheus storage.Queryable calls [Client.SelectSeries] to
 // resolve matchers to series, then [Client.ReadSamples] for their samples;
 // the /labels and /label/<name>/values APIs call [Client.LabelNames] and
@@ -120,48 +120,77 @@
 //
 // # Rollups
 //
-// samples_1m holds per-series minute aggregates of samples, stale
-// markers excluded, as AggregatingMergeTree states:
+// rollups_1m holds per-series minute aggregates of samples, stale
+// markers excluded, as plain numbers (migration 7):
 //
 //	tenant String, fingerprint UInt64, minute Int64 (ms, start),
-//	value_min/value_max/value_sum AggregateFunction(min/max/sum, Float64),
-//	value_count AggregateFunction(count),
-//	value_last AggregateFunction(argMax, Float64, Int64),
-//	last_timestamp AggregateFunction(max, Int64)
+//	value_min, value_max, value_sum Float64, value_count UInt64,
+//	value_last Float64, last_timestamp Int64
+//	ReplacingMergeTree(value_count)
 //	PARTITION BY toDate(intDiv(minute, 86400000))
 //	ORDER BY (tenant, fingerprint, minute)
 //
-// The materialized view samples_1m_mv aggregates every block inserted
-// into samples into it; background merges combine the partial states of
-// one minute, and ReadRollup merges what is left (minMerge, …, GROUP BY
-// fingerprint, minute), reading by the same (tenant, fingerprint IN (…),
-// time range) as ReadSamples: at 15 s scrapes a quarter of the rows. The
-// view sees only inserts made after migration 5; RecomputeRollups fills
-// in a day of older data.
+// The writer computes them as it writes samples: WriteMetrics, after
+// inserting a batch's samples, inserts a row for every series and minute
+// the batch touched, holding the aggregate of all the minute's samples
+// so far, from what the caller's [Rollups] holds of the series' latest
+// two minutes. A minute thus gets a row per write that touched it, each
+// counting more samples than the one before; the engine keeps the row
+// with the highest count (of equal ones, the last written), and
+// ReadRollup reads with FINAL, so it sees the most complete row whatever
+// the merges have done. At 15 s scrapes a minute's rows merge into one,
+// a quarter of the samples' rows.
 //
-// The view aggregates what is inserted, duplicates included, so the
-// guarantee differs by aggregate:
+// A Rollups vouches for a series only while every sample of it passes
+// through it in order, which ingest gives: a series' samples go to one
+// Kafka partition, and one writer reads it. It counts a sample later
+// than the series' latest, and a late one in a second of the latest two
+// minutes that has no sample counted yet (requests that crossed on the
+// way); it skips its latest sample delivered again. Anything else is
+// left to ClickHouse: a series it does not hold (a new writer, a new
+// series, one idle for 15 minutes, or after Forget, which the writer
+// calls when a partition's offsets do not follow on from what it read),
+// a sample in a second already counted, or one older than the two
+// minutes. After the insert, WriteMetrics aggregates such series from
+// samples read with FINAL, from the earliest minute concerned on,
+// inserts those rows, and holds the series again from its latest two
+// minutes there. A Rollups changes only once all of a write's inserts
+// succeeded, so a retried batch computes the same rows.
 //
-//   - min, max and last (argMax by timestamp, with its timestamp) are
-//     exact always: a sample seen twice changes none of them.
-//   - sum and count are exact when no batch reached the view twice. On
-//     modern servers a repeated batch with the first write's token does
-//     not: the samples insert is dropped as a duplicate, and so is the
-//     view's block (deduplicate_blocks_in_dependent_materialized_views,
-//     and samples_1m's own deduplication window). On 18.16, which has no
-//     insert tokens, and on any server when a batch is repeated under
-//     another token (Kafka offsets regrouped after a rebalance), it
-//     counts twice.
-//   - RecomputeRollups(day) makes a day exact again: it drops the day's
-//     samples_1m partition and aggregates the day's samples read with
-//     FINAL, which merges duplicates. Run for days that no longer
-//     receive samples (say, the day before yesterday, nightly), it bounds
-//     the window in which sum and count can be off.
+// So every aggregate, sum and count included, counts each sample once,
+// on 18.16 as on modern servers, and a redelivered batch changes no row
+// (a retried write computes the same rows; one split by days, whose
+// first chunks were written, finds their series cold). The exceptions,
+// which RecomputeRollups(day) repairs by rebuilding the day from
+// samples:
 //
-// So the query layer may use rollups for max_over_time, min_over_time,
-// last-value thinning and rate-like functions on long ranges always, and
-// for sum_over_time, count_over_time and avg_over_time only on modern
-// servers or for recomputed days.
+//   - A row never loses to one that counts fewer samples, so a value
+//     replaced by a stale marker at its timestamp stays counted until
+//     the minute's count grows past it. Prometheus never sends that.
+//   - Adding partitions to the metrics topic routes a series to two
+//     partitions, and two writers, for up to a minute (the receivers'
+//     cached partition count): minutes written in that time may keep a
+//     row that misses the other writer's samples.
+//   - In cluster mode with more than one replica per shard, the read of
+//     a cold series may reach a replica that has not fetched the batch
+//     just inserted, and start the series from too few samples.
+//
+// Rollups of days written before migration 7 are not carried over:
+// RecomputeRollups rebuilds them from samples.
+//
+// Until migration 7 a materialized view, samples_1m_mv, aggregated every
+// insert into samples into samples_1m as AggregatingMergeTree states.
+// On ClickHouse 18.16 it took two thirds of the server's ingest CPU
+// (writing a second table through the view cost about as much as the
+// first, and its states cost more to write and merge than numbers), and
+// sum and count counted a redelivered batch twice. Migration 7 drops the
+// view and samples_1m; rollups_1m is a new name because a replicated
+// table's ZooKeeper path names the table, and modern servers free a
+// dropped table's path only minutes later.
+//
+// 18.16's modulo of an Int64 by a constant takes the constant's type
+// (timestamp % 60000 overflows an Int16): the SQL here computes a
+// sample's second as intDiv(timestamp, 1000) - intDiv(timestamp, 60000) * 60.
 //
 // # Logs
 //
@@ -321,9 +350,8 @@
 //     run of build events (ORDER BY version DESC LIMIT 1 BY id), and
 //     LIMIT 1 BY fingerprint, timestamp, state on alert state changes.
 //
-// Correctness rests on the last alone, with one exception: the sums and
-// counts of rollups, which a materialized view computes at insert time
-// (see Rollups).
+// Correctness rests on the last alone; rollups, which the writer
+// computes, are read with FINAL (see Rollups).
 //
 // # Reading: what each query reads
 //
@@ -427,7 +455,7 @@
 //     metric_name and label names, codecs (DoubleDelta+ZSTD on sample
 //     timestamps, Delta+ZSTD on sample values, log timestamps and
 //     fingerprints, ZSTD on tenants, lines and label values), 256 KiB
-//     compressed blocks for samples and samples_1m, the n-gram index on
+//     compressed blocks for samples and rollups_1m, the n-gram index on
 //     log lines, and non_replicated_deduplication_window. Inserts then
 //     carry insert_deduplication_token.
 //
@@ -472,8 +500,7 @@
 //
 // Writes insert into the Distributed tables with insert_distributed_sync,
 // so a Write returns once every shard it touched has stored its rows; a
-// shard down fails the batch, and ingest retries it. Each shard's
-// samples_1m_mv aggregates the samples its shard receives.
+// shard down fails the batch, and ingest retries it.
 //
 // Reads are the single-server SQL on the Distributed tables, which send
 // each query to one replica of every shard and merge the answers. Every
@@ -488,7 +515,7 @@
 // one is refused anyway (distributed_product_mode = deny).
 //
 // Partitions exist only on the local tables: RecomputeRollups drops the
-// day from samples_1m_local ON CLUSTER and inserts the recomputed minutes
+// day from rollups_1m_local ON CLUSTER and inserts the recomputed minutes
 // through the Distributed table; the Retainer lists the partitions of all
 // shards through the cluster table function on system.parts and drops
 // expired ones ON CLUSTER, and sets TTLs on the local tables ON CLUSTER.
@@ -512,8 +539,8 @@
 // # Migrations
 //
 // Migrations are numbered 1 (metrics), 2 (logs), 3 (builds), 4 (alerts),
-// 5 (rollups), 6 (histograms), … and append-only; each is a list of
-// idempotent statements (IF NOT EXISTS), so a crash between applying one
+// 5 (rollups), 6 (histograms), 7 (rollup rows), … and append-only; each
+// is a list of idempotent statements (IF NOT EXISTS, IF EXISTS), so a crash between applying one
 // and recording it in schema_migrations is repaired by running Migrate
 // again. A database that records a higher number than this binary knows
 // makes Migrate fail with [ErrSchemaTooNew]: an old binary must not write

@@ -153,7 +153,7 @@ func optimizeAndMeasure(t *testing.T, c *store.Client) map[string]tableParts {
 func footprintReport(parts map[string]tableParts, lines, lineBytes int) string {
 	var b strings.Builder
 	b.WriteString("| table | parts | rows | bytes on disk | bytes/row | compression |\n|---|--:|--:|--:|--:|--:|\n")
-	for _, name := range []string{"samples", "series", "series_labels", "samples_1m", "log_records", "log_streams", "log_labels"} {
+	for _, name := range []string{"samples", "series", "series_labels", "rollups_1m", "log_records", "log_streams", "log_labels"} {
 		p := parts[name]
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.2f | %.1f× |\n", name, p.parts, p.rows, p.bytes,
 			float64(p.bytes)/float64(max(p.rows, 1)), float64(p.uncompressed)/float64(max(p.compressed, 1)))
@@ -166,8 +166,8 @@ func footprintReport(parts map[string]tableParts, lines, lineBytes int) string {
 		return float64(n)
 	}
 	samples := float64(parts["samples"].rows)
-	fmt.Fprintf(&b, "bytes per sample: %.2f (samples), %.2f (with series, series_labels, samples_1m)\n",
-		sum("samples")/samples, sum("samples", "series", "series_labels", "samples_1m")/samples)
+	fmt.Fprintf(&b, "bytes per sample: %.2f (samples), %.2f (with series, series_labels, rollups_1m)\n",
+		sum("samples")/samples, sum("samples", "series", "series_labels", "rollups_1m")/samples)
 	fmt.Fprintf(&b, "bytes per log line: %.2f (log_records), %.2f (with log_streams, log_labels); raw text %.1f\n",
 		sum("log_records")/float64(lines), sum("log_records", "log_streams", "log_labels")/float64(lines),
 		float64(lineBytes)/float64(lines))

@@ -72,6 +72,11 @@ func (m *rollupMinute) take(t int64, v float64) (counted, ok bool) {
 	return true, true
 }
 
+// counts reports whether m counted a sample in the second of t.
+func (m *rollupMinute) counts(t int64) bool {
+	return m.Count > 0 && m.seconds&(1<<(t%60_000/1000)) != 0
+}
+
 // rollupUpdate is a change to one series' state, applied once its write
 // succeeded: its minutes after the batch, or forgetting it.
 type rollupUpdate struct {
@@ -153,9 +158,7 @@ func (w *rollupRows) add(tenant string, fp uint64, p *RollupPoint) {
 // new states, applied by commit. r may be nil: every series is then
 // aggregated from samples.
 func (r *Rollups) observe(w *rollupRows, tenant []string, fp []uint64, ts []int64, val []float64, flags []uint8) {
-	if r != nil {
-		r.pending, r.seeds = r.pending[:0], r.seeds[:0]
-	}
+	r.begin()
 	for i := 0; i < len(fp); {
 		j := i + 1
 		for j < len(fp) && fp[j] == fp[i] && tenant[j] == tenant[i] {
@@ -173,8 +176,8 @@ func (r *Rollups) observeSeries(w *rollupRows, key rollupKey, ts []int64, val []
 		st = r.series[key]
 	}
 	first := firstValue(ts, flags)
-	if first < 0 {
-		return // stale markers only
+	if first < 0 && st == nil {
+		return // stale markers of a series not held: they count nowhere
 	}
 	if st == nil {
 		w.coldFrom(key, minuteOf(ts[first]))
@@ -185,15 +188,17 @@ func (r *Rollups) observeSeries(w *rollupRows, key rollupKey, ts []int64, val []
 		curDirty, prvDirty bool
 		n                  = w.len()
 	)
-	for i := first; i < len(ts); i++ {
-		if flags[i] != 0 {
-			continue
-		}
-		t, v := ts[i], val[i]
+	for i, t := range ts {
 		m, counted, ok := minuteOf(t), false, true
 		switch {
+		case flags[i] != 0:
+			// A stale marker is no value, unless it comes in a second
+			// with one counted, which it may replace in samples.
+			// Minutes between the two kept ones have none.
+			ok = m > cur.T || m == cur.T && !cur.counts(t) ||
+				prv.Count > 0 && (m == prv.T && !prv.counts(t) || m > prv.T && m < cur.T)
 		case m == cur.T:
-			counted, ok = cur.take(t, v)
+			counted, ok = cur.take(t, val[i])
 			curDirty = curDirty || counted
 		case m > cur.T:
 			if prvDirty {
@@ -201,9 +206,9 @@ func (r *Rollups) observeSeries(w *rollupRows, key rollupKey, ts []int64, val []
 			}
 			prv, prvDirty = cur, curDirty
 			cur, curDirty = rollupMinute{RollupPoint: RollupPoint{T: m}}, true
-			cur.take(t, v)
+			cur.take(t, val[i])
 		case m == prv.T && prv.Count > 0:
-			counted, ok = prv.take(t, v)
+			counted, ok = prv.take(t, val[i])
 			prvDirty = prvDirty || counted
 		default:
 			ok = false // older than the minutes kept
@@ -212,7 +217,7 @@ func (r *Rollups) observeSeries(w *rollupRows, key rollupKey, ts []int64, val []
 			// ClickHouse aggregates the series from the earliest minute
 			// the batch or the state touches, and starts it again.
 			w.truncate(n)
-			from := min(minuteOf(ts[first]), st.cur.T)
+			from := min(minuteOf(ts[0]), st.cur.T)
 			if st.prev.Count > 0 {
 				from = min(from, st.prev.T)
 			}
@@ -246,6 +251,15 @@ func firstValue(ts []int64, flags []uint8) int {
 		}
 	}
 	return -1
+}
+
+// begin drops what a write that did not succeed left to commit.
+func (r *Rollups) begin() {
+	if r != nil {
+		clear(r.pending)
+		clear(r.seeds)
+		r.pending, r.seeds = r.pending[:0], r.seeds[:0]
+	}
 }
 
 // seed records a series' latest minutes as ClickHouse aggregated them,
@@ -311,9 +325,10 @@ func (c *Client) writeRollups(ctx context.Context, w *rollupRows, r *Rollups, to
 	if w.len() == 0 {
 		return nil
 	}
-	// No token: what ClickHouse aggregates may change between two tries
-	// of a batch, and a repeated row is replaced anyway.
-	return c.insertRollups(ctx, w, "")
+	// Never deduplicated: the same rows may be right again after others
+	// (a sample's value replaced, then put back), and a server that drops
+	// a block equal to an earlier one would keep the others.
+	return c.insertRollups(ctx, w, noDedup)
 }
 
 func (c *Client) insertRollups(ctx context.Context, w *rollupRows, token string) error {

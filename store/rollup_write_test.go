@@ -127,6 +127,20 @@ func TestRollupsObserve(t *testing.T) {
 			cold:    map[uint64]int64{1: b - 60_000},
 		},
 		{
+			name:    "a stale marker in a second with no sample counts nowhere",
+			samples: []rollupSample{{fp: 1, t: b + 16_000, stale: true}, {fp: 1, t: b + 76_000, stale: true}, {fp: 1, t: b + 300_000, stale: true}},
+		},
+		{
+			name:    "one in a second with a sample may have replaced it",
+			samples: []rollupSample{{fp: 1, t: b + 75_000, stale: true}},
+			cold:    map[uint64]int64{1: b},
+		},
+		{
+			name:    "and one older than the minute before may have too",
+			samples: []rollupSample{{fp: 1, t: b - 30_000, stale: true}, {fp: 1, t: b + 90_000, v: 1}},
+			cold:    map[uint64]int64{1: b - 60_000},
+		},
+		{
 			name:    "a series not seen beside one seen",
 			samples: []rollupSample{{fp: 1, t: b + 90_000, v: 1}, {fp: 3, t: b + 90_000, v: 1}},
 			rows:    []RollupPoint{minute(b+60_000, RollupPoint{Min: 1, Max: 2, Sum: 4, Count: 3, Last: 1, LastT: b + 90_000})},

@@ -132,6 +132,7 @@ func scanMetrics(series []Series, refs *SampleRefs) (histograms bool, days dayRa
 // writeChunk writes series and refs (which may be nil) in one insert per
 // table, and their rollups.
 func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRefs, token string, r *Rollups) error {
+	r.begin()
 	b := c.batches.get()
 	defer func() {
 		b.reset()
@@ -167,11 +168,14 @@ func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRe
 	return nil
 }
 
+// noDedup, as an insert's token, turns off the deduplication of inserts
+// (insert_deduplicate), by token or, without one, by the checksums of
+// the blocks, which replicated tables and modern servers do.
+const noDedup = "\x00no-dedup"
+
 // insert sends one INSERT of whole columns into table. On modern servers a
 // non-empty token becomes the insert's deduplication token, suffixed with
-// the table so the inserts of a batch never collide, and materialized
-// views deduplicate their blocks too, by tokens derived from it: a
-// repeated samples insert does not reach samples_1m twice.
+// the table so the inserts of a batch never collide; noDedup turns it off.
 func (c *Client) insert(ctx context.Context, table, columns, token string, cols ...any) error {
 	ctx = c.insertContext(ctx, token, table)
 	// The explicit column list is required by 18.16.
@@ -195,9 +199,11 @@ func (c *Client) insert(ctx context.Context, table, columns, token string, cols 
 // stored, and readable, on every shard it touches.
 func (c *Client) insertContext(ctx context.Context, token, table string) context.Context {
 	settings := clickhouse.Settings{}
-	if c.feat.modern && token != "" {
+	switch {
+	case token == noDedup:
+		settings["insert_deduplicate"] = 0
+	case c.feat.modern && token != "":
 		settings["insert_deduplication_token"] = token + ":" + table
-		settings["deduplicate_blocks_in_dependent_materialized_views"] = 1
 	}
 	if c.cluster != "" {
 		settings["insert_distributed_sync"] = 1

@@ -3,8 +3,8 @@ the rows TestFootprint wrote to the baseline schema on a real server.
 
 Exports every base table of DATABASE from the server as RowBinary (exact
 bytes: no float text round trip), creates the modern DDL (ddl_modern.sql)
-in an on-disk chdb session, loads the rows (the materialized view fills
-samples_1m, as on the server), merges each table to one part per
+in an on-disk chdb session, loads the rows (rollups_1m's as the writer
+wrote them), merges each table to one part per
 partition (OPTIMIZE ... FINAL) and prints system.parts the way
 TestFootprint prints the server's, plus the samples columns one by one.
 
@@ -22,8 +22,8 @@ from chdb import session
 
 TESTDATA, HOST, PORT, SRC = sys.argv[1:5]
 DB = "footprint"
-BASE = ["series", "series_labels", "samples", "log_streams", "log_labels", "log_records"]
-REPORT = ["samples", "series", "series_labels", "samples_1m", "log_records", "log_streams", "log_labels"]
+BASE = ["series", "series_labels", "samples", "rollups_1m", "log_streams", "log_labels", "log_records"]
+REPORT = ["samples", "series", "series_labels", "rollups_1m", "log_records", "log_streams", "log_labels"]
 
 
 def server(sql, out=None):
@@ -80,8 +80,8 @@ def main():
             print("| %s | %d | %d | %d | %.2f | %.1f× |" % (t, n, rows, size, size / max(rows, 1), uncomp / max(comp, 1)))
         b = lambda *ts: sum(parts.get(t, [0] * 5)[2] for t in ts)
         samples = parts["samples"][1]
-        print("bytes per sample: %.2f (samples), %.2f (with series, series_labels, samples_1m)" % (
-            b("samples") / samples, b("samples", "series", "series_labels", "samples_1m") / samples))
+        print("bytes per sample: %.2f (samples), %.2f (with series, series_labels, rollups_1m)" % (
+            b("samples") / samples, b("samples", "series", "series_labels", "rollups_1m") / samples))
         print("bytes per log line: %.2f (log_records), %.2f (with log_streams, log_labels); raw text %.1f" % (
             b("log_records") / lines, b("log_records", "log_streams", "log_labels") / lines, text / lines))
         print("samples columns (compressed bytes per sample):")
