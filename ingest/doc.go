@@ -130,10 +130,21 @@
 // with the reason and never blocks its partition. While the store is down
 // the writer retries with backoff and Kafka keeps the data; on shutdown it
 // drains what is left and commits. A batch written twice (a crash between
-// insert and commit) is harmless: the store deduplicates on read. Its
-// self-metrics: cairn_writer_rows_total, cairn_writer_messages_total,
+// insert and commit) is harmless: the store deduplicates on read.
+//
+// The writer keeps a store.Rollups, from which the store computes the
+// minute rollups of each batch (store's doc.go, "Rollups"). It holds
+// only while every sample of a series passes through this writer in
+// order, so when a partition's offsets do not follow on from the last
+// message the writer read of it (a partition back after a rebalance,
+// or read again from its last commit) the writer forgets every series,
+// and the store aggregates each one from ClickHouse once more.
+//
+// Its self-metrics: cairn_writer_rows_total, cairn_writer_messages_total,
 // cairn_writer_dead_letters_total, cairn_writer_retries_total{op},
-// cairn_writer_flush_duration_seconds and, per partition it has read,
+// cairn_writer_flush_duration_seconds, cairn_writer_rollup_series (the
+// series whose latest minutes it holds), cairn_writer_rollup_resets_total
+// and, per partition it has read,
 // cairn_writer_consumer_lag_messages{topic, partition}: messages the
 // partition held beyond the writer's last commit, as of its last fetch.
 //

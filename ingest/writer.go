@@ -290,6 +290,7 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 			return err
 		}
 		b.metrics.Reset() // written: a retried flush must not write them again
+		w.set.GetOrCreateGauge(`cairn_writer_rollup_series`, nil).Set(float64(w.rollups.Len()))
 	}
 	if len(b.builds) > 0 {
 		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteBuilds(ctx, b.builds, token) }); err != nil {

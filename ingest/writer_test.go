@@ -1,10 +1,12 @@
 package ingest
 
 import (
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/VictoriaMetrics/metrics"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
@@ -77,5 +79,33 @@ func TestWriterConfigValidate(t *testing.T) {
 		err := c.Validate()
 		require.Error(t, err, name)
 		require.Contains(t, err.Error(), name)
+	}
+}
+
+// TestWriterFollow checks when a writer forgets its rollups: when a
+// partition's offsets do not follow on from the last message it read,
+// and only then.
+func TestWriterFollow(t *testing.T) {
+	set := metrics.NewSet()
+	w := NewWriter(WriterConfig{}, nil, nil, nil, "dead", slog.New(slog.DiscardHandler), set)
+	resets := func() uint64 { return set.GetOrCreateCounter(`cairn_writer_rollup_resets_total`).Get() }
+	for _, tc := range []struct {
+		topic     string
+		partition int
+		offset    int64
+		resets    uint64
+	}{
+		{"m", 0, 40, 0}, // the first message of a partition
+		{"m", 0, 41, 0},
+		{"m", 1, 7, 0}, // another partition's first
+		{"m", 0, 42, 0},
+		{"l", 0, 3, 0},  // another topic's partition 0
+		{"m", 0, 40, 1}, // read again from a commit
+		{"m", 0, 41, 1},
+		{"m", 1, 9, 2}, // back after another writer had it
+		{"l", 0, 4, 2},
+	} {
+		w.follow(queue.Message{Topic: tc.topic, Partition: tc.partition, Offset: tc.offset})
+		require.Equal(t, tc.resets, resets(), "%s/%d at %d", tc.topic, tc.partition, tc.offset)
 	}
 }
