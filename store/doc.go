@@ -176,7 +176,8 @@
 //     just inserted, and start the series from too few samples.
 //
 // Rollups of days written before migration 7 are not carried over:
-// RecomputeRollups rebuilds them from samples.
+// RecomputeRollups rebuilds them from samples, a day at a time, and
+// `cairn migrate -recompute-rollups-days N` does so for the last N days.
 //
 // Until migration 7 a materialized view, samples_1m_mv, aggregated every
 // insert into samples into samples_1m as AggregatingMergeTree states.

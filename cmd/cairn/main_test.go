@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"math"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/store"
+	"github.com/cairn-dev/cairn/store/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -105,4 +110,47 @@ func TestMigrateDryRunTargetVersion(t *testing.T) {
 	code, _, stderr = runCLI(t, nil, "migrate", "-target-version", "23.8")
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, "-target-version works with -dry-run only")
+	for _, args := range [][]string{{"-recompute-rollups-days", "-1"}, {"-recompute-rollups-days", "2", "-dry-run"}} {
+		code, _, stderr = runCLI(t, nil, append([]string{"migrate"}, args...)...)
+		require.Equal(t, 2, code, "%v", args)
+		require.Contains(t, stderr, "-recompute-rollups-days")
+	}
+}
+
+// TestMigrateRecomputesRollups rebuilds the rollups of days written
+// without them, as after migration 7, with `cairn migrate
+// -recompute-rollups-days`.
+func TestMigrateRecomputesRollups(t *testing.T) {
+	cfg := storetest.Config(t)
+	ctx := context.Background()
+	st := storetest.OpenConfig(t, cfg)
+	ls := labels.FromStrings("__name__", "old", "job", "x")
+	now := time.Now().UnixMilli()
+	var samples []store.Sample
+	for i := range int64(10) {
+		samples = append(samples, store.Sample{T: now - 86_400_000 - i*30_000, V: float64(i)}, store.Sample{T: now - i*30_000, V: 1})
+	}
+	require.NoError(t, st.WriteSeries(ctx, []store.Series{{Tenant: "t", Labels: ls, Samples: samples}}, ""))
+	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{cfg.Addr}})
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.Exec(ctx, "TRUNCATE TABLE "+cfg.Database+".rollups_1m"))
+	fp := store.Fingerprint(ls)
+	count := func() uint64 {
+		rollups, err := st.ReadRollup(ctx, "t", []uint64{fp}, 0, math.MaxInt64)
+		require.NoError(t, err)
+		var n uint64
+		for _, p := range rollups[fp] {
+			n += p.Count
+		}
+		return n
+	}
+	require.Zero(t, count())
+
+	// Three days: samples of the last five minutes of yesterday and today
+	// span three just after midnight.
+	code, out, stderr := runCLI(t, nil, "migrate", "-clickhouse.addr", cfg.Addr, "-clickhouse.database", cfg.Database, "-recompute-rollups-days", "3")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, out, "rebuilt from samples")
+	require.Equal(t, uint64(20), count())
 }
