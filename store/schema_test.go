@@ -108,18 +108,15 @@ func TestMigrationsNumbered(t *testing.T) {
 
 // createdTable is the table a CREATE TABLE statement creates, without
 // its database.
-// droppedTable returns the table a DROP TABLE statement drops.
-func droppedTable(stmt string) (string, bool) {
-	const prefix = "DROP TABLE IF EXISTS "
-	if !strings.HasPrefix(stmt, prefix) {
-		return "", false
-	}
-	name := strings.Fields(stmt[len(prefix):])[0]
-	return name[strings.LastIndex(name, ".")+1:], true
-}
+func createdTable(stmt string) (string, bool) { return tableAfter(stmt, "CREATE TABLE IF NOT EXISTS ") }
 
-func createdTable(stmt string) (string, bool) {
-	const prefix = "CREATE TABLE IF NOT EXISTS "
+// droppedTable is the table a DROP TABLE statement drops, without its
+// database.
+func droppedTable(stmt string) (string, bool) { return tableAfter(stmt, "DROP TABLE IF EXISTS ") }
+
+// tableAfter is the table named after prefix in stmt, when stmt starts
+// with prefix.
+func tableAfter(stmt, prefix string) (string, bool) {
 	if !strings.HasPrefix(stmt, prefix) {
 		return "", false
 	}
