@@ -10,24 +10,29 @@ import (
 	"time"
 )
 
-// Rollups keeps, for one writer, the aggregate of each series' latest
-// minute so far, from which WriteMetrics computes the rows of rollups_1m
-// without reading anything back: a sample later than every sample of its
-// series adds to the minute's aggregate, and the new aggregate is written
-// as a row of its own, which replaces the minute's earlier rows because
-// it counts more samples.
+// Rollups keeps, for one writer, the aggregates so far of each series'
+// latest two minutes, from which WriteMetrics computes the rows of
+// rollups_1m without reading anything back: a new sample of one of the
+// minutes, or of a later one, adds to that minute's aggregate, and the
+// new aggregate is written as a row of its own, which replaces the
+// minute's earlier rows because it counts more samples. A sample is new
+// when it is later than every sample of its minute counted so far, or in
+// a second of the minute with none counted; the minute's latest sample
+// delivered again is skipped.
 //
-// What it cannot vouch for it leaves to ClickHouse: a series it has not
-// seen (after a start, a Forget or a long silence), and a sample that is
-// not later than its series' latest (a late sample, or one delivered
-// again with another value), make WriteMetrics aggregate the series'
-// minutes from samples after inserting them, from the earliest minute of
-// the batch on, and start the series again from its latest minute there.
+// What it cannot vouch for it leaves to ClickHouse: a series it does not
+// hold (after a start, a Forget or 15 idle minutes), a late sample in a
+// second with one counted (it may be that one again), a sample older
+// than the two minutes, and a stale marker that may replace a counted
+// sample make WriteMetrics aggregate the series' minutes from samples
+// after inserting them, from the earliest minute concerned on, and hold
+// the series again from its latest two minutes there.
 //
 // The aggregates are exact only if every sample of a series goes through
-// one Rollups, in order; a writer that loses its partitions, or finds
-// their offsets not following on from what it wrote, must call Forget.
-// A Rollups is not safe for concurrent use.
+// one Rollups, in order of delivery; a writer that finds a partition's
+// offsets not following on from what it read last must call Forget, as
+// another writer may have written its series in between. A Rollups is
+// not safe for concurrent use.
 type Rollups struct {
 	series  map[rollupKey]*rollupState
 	now     func() time.Time
@@ -59,22 +64,26 @@ type rollupMinute struct {
 }
 
 // take counts a sample of m's minute into m, unless it is m's latest
-// sample delivered again. It reports whether it could tell: a sample in
-// a second m counted a sample in already, other than that repeat, may
+// sample delivered again. It reports whether it could tell: a sample
+// earlier than m's latest, in a second m counted a sample in already, may
 // have been counted and is left to ClickHouse.
 func (m *rollupMinute) take(t int64, v float64) (counted, ok bool) {
-	bit := uint64(1) << (t % 60_000 / 1000)
-	if m.seconds&bit != 0 {
-		return false, t == m.LastT && math.Float64bits(v) == math.Float64bits(m.Last)
+	switch {
+	case m.Count == 0 || t > m.LastT:
+	case t == m.LastT:
+		return false, math.Float64bits(v) == math.Float64bits(m.Last)
+	case m.maybeCounted(t):
+		return false, false
 	}
-	m.seconds |= bit
+	m.seconds |= 1 << (t % 60_000 / 1000)
 	m.add(t, v)
 	return true, true
 }
 
-// counts reports whether m counted a sample in the second of t.
-func (m *rollupMinute) counts(t int64) bool {
-	return m.Count > 0 && m.seconds&(1<<(t%60_000/1000)) != 0
+// maybeCounted reports whether m may have counted a sample at t: one in
+// the second of t, and not later than its latest.
+func (m *rollupMinute) maybeCounted(t int64) bool {
+	return m.Count > 0 && t <= m.LastT && m.seconds&(1<<(t%60_000/1000)) != 0
 }
 
 // rollupUpdate is a change to one series' state, applied once its write
@@ -195,8 +204,8 @@ func (r *Rollups) observeSeries(w *rollupRows, key rollupKey, ts []int64, val []
 			// A stale marker is no value, unless it comes in a second
 			// with one counted, which it may replace in samples.
 			// Minutes between the two kept ones have none.
-			ok = m > cur.T || m == cur.T && !cur.counts(t) ||
-				prv.Count > 0 && (m == prv.T && !prv.counts(t) || m > prv.T && m < cur.T)
+			ok = m > cur.T || m == cur.T && !cur.maybeCounted(t) ||
+				prv.Count > 0 && (m == prv.T && !prv.maybeCounted(t) || m > prv.T && m < cur.T)
 		case m == cur.T:
 			counted, ok = cur.take(t, val[i])
 			curDirty = curDirty || counted

@@ -117,9 +117,14 @@ func TestRollupsObserve(t *testing.T) {
 			cold:    map[uint64]int64{1: b},
 		},
 		{
-			name:    "so is another sample in a second already counted",
-			samples: []rollupSample{{fp: 1, t: b + 75_500, v: 2}},
+			name:    "so is a late sample in a second with one counted",
+			samples: []rollupSample{{fp: 1, t: b + 60_500, v: 2}},
 			cold:    map[uint64]int64{1: b},
+		},
+		{
+			name:    "a later sample in the second of the latest counts",
+			samples: []rollupSample{{fp: 1, t: b + 75_500, v: 4}},
+			rows:    []RollupPoint{minute(b+60_000, RollupPoint{Min: 1, Max: 4, Sum: 7, Count: 3, Last: 4, LastT: b + 75_500})},
 		},
 		{
 			name:    "and one older than the minute before",
@@ -134,6 +139,10 @@ func TestRollupsObserve(t *testing.T) {
 			name:    "one in a second with a sample may have replaced it",
 			samples: []rollupSample{{fp: 1, t: b + 75_000, stale: true}},
 			cold:    map[uint64]int64{1: b},
+		},
+		{
+			name:    "unless it is later than the minute's latest",
+			samples: []rollupSample{{fp: 1, t: b + 75_001, stale: true}},
 		},
 		{
 			name:    "and one older than the minute before may have too",
@@ -218,15 +227,17 @@ func TestRollupMinuteTake(t *testing.T) {
 	}{
 		{61_000, math.NaN(), true, true}, // ClickHouse's min and max keep a first NaN
 		{62_000, 5, true, true},
-		{62_000, 5, false, true}, // the latest again
-		{62_500, 5, false, false},
+		{62_000, 5, false, true},           // the latest again
+		{62_500, 6, true, true},            // later than the latest
+		{62_200, 5, false, false},          // in a second counted, and earlier
 		{61_000, math.NaN(), false, false}, // not the latest
+		{59_999 + 60_000, 1, true, true},   // a new second
 	} {
 		counted, ok := m.take(tc.t, tc.v)
 		require.Equal(t, tc.counted, counted, "sample at %d", tc.t)
 		require.Equal(t, tc.ok, ok, "sample at %d", tc.t)
 	}
 	require.True(t, math.IsNaN(m.Min) && math.IsNaN(m.Max) && math.IsNaN(m.Sum))
-	require.Equal(t, uint64(2), m.Count)
-	require.Equal(t, RollupPoint{T: 60_000, Count: 2, Last: 5, LastT: 62_000}, RollupPoint{T: m.T, Count: m.Count, Last: m.Last, LastT: m.LastT})
+	require.Equal(t, uint64(4), m.Count)
+	require.Equal(t, RollupPoint{T: 60_000, Count: 4, Last: 1, LastT: 119_999}, RollupPoint{T: m.T, Count: m.Count, Last: m.Last, LastT: m.LastT})
 }
