@@ -255,14 +255,14 @@ func (w *Writer) fetch(ctx context.Context, wait time.Duration) (queue.Message, 
 	return m, err
 }
 
-// follow notes the offset of m. A message that does not follow on from
-// the last one of its partition, a partition back after a rebalance or
-// read again from its last commit, makes the rollups start over: another
-// writer may have written its series in between, or this one written
-// them once already.
+// follow notes the offset of m. A metrics message that does not follow
+// on from the last one of its partition, a partition back after a
+// rebalance or read again from its last commit, makes the rollups start
+// over: another writer may have written its series in between, or this
+// one written them once already.
 func (w *Writer) follow(m queue.Message) {
 	k := partitionKey{m.Topic, m.Partition}
-	if next, ok := w.next[k]; ok && m.Offset != next {
+	if next, ok := w.next[k]; ok && m.Offset != next && isMetrics(m.Value) {
 		w.rollups.Forget()
 		w.set.GetOrCreateCounter(`cairn_writer_rollup_resets_total`).Inc()
 		w.logger.Info("rollups_reset", "topic", m.Topic, "partition", m.Partition, "offset", m.Offset, "expected", next)
@@ -291,6 +291,7 @@ func (w *Writer) flush(ctx context.Context, b *batch) error {
 		}
 		b.metrics.Reset() // written: a retried flush must not write them again
 		w.set.GetOrCreateGauge(`cairn_writer_rollup_series`, nil).Set(float64(w.rollups.Len()))
+		w.set.GetOrCreateCounter(`cairn_writer_rollup_cold_series_total`).Set(w.rollups.Cold())
 	}
 	if len(b.builds) > 0 {
 		if err := w.retry(ctx, "store_write", func(ctx context.Context) error { return w.store.WriteBuilds(ctx, b.builds, token) }); err != nil {
@@ -364,6 +365,14 @@ func dedupToken(msgs []queue.Message) string {
 		fmt.Fprintf(&sb, "%s:%d-%d", k, spans[k].first, spans[k].last)
 	}
 	return sb.String()
+}
+
+// isMetrics reports whether msg is a metrics message, or may be one: a
+// message that does not decode is dead-lettered, and its partition's
+// next message tells.
+func isMetrics(msg []byte) bool {
+	kind, err := wire.Header(msg)
+	return err != nil || kind == wire.KindMetrics
 }
 
 func deadLetter(topic string, m queue.Message, err error) queue.Message {

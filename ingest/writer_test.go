@@ -83,8 +83,8 @@ func TestWriterConfigValidate(t *testing.T) {
 }
 
 // TestWriterFollow checks when a writer forgets its rollups: when a
-// partition's offsets do not follow on from the last message it read,
-// and only then.
+// metrics partition's offsets do not follow on from the last message it
+// read, and only then.
 func TestWriterFollow(t *testing.T) {
 	set := metrics.NewSet()
 	w := NewWriter(WriterConfig{}, nil, nil, nil, "dead", slog.New(slog.DiscardHandler), set)

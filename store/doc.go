@@ -143,15 +143,17 @@
 //
 // A Rollups vouches for a series only while every sample of it passes
 // through it in order, which ingest gives: a series' samples go to one
-// Kafka partition, and one writer reads it. It counts a sample later
-// than the series' latest, and a late one in a second of the latest two
-// minutes that has no sample counted yet (requests that crossed on the
-// way); it skips its latest sample delivered again. Anything else is
-// left to ClickHouse: a series it does not hold (a new writer, a new
-// series, one idle for 15 minutes, or after Forget, which the writer
-// calls when a partition's offsets do not follow on from what it read),
-// a sample in a second already counted, or one older than the two
-// minutes. After the insert, WriteMetrics aggregates such series from
+// Kafka partition, and one writer reads it. It counts a sample of the
+// latest two minutes, or of a later one, that is later than its
+// minute's latest, or in a second of it with none counted yet (a late
+// sample: requests that crossed on the way); it skips a minute's latest
+// sample delivered again. Anything else is left to ClickHouse: a series
+// it does not hold (a new writer, a new series, one idle for 15 minutes,
+// or after Forget, which the writer calls when a metrics partition's
+// offsets do not follow on from what it read), a late sample in a second
+// with one counted, a sample older than the latest minute and not of the
+// one before, and a stale marker that may have replaced a counted
+// sample. After the insert, WriteMetrics aggregates such series from
 // samples read with FINAL, from the earliest minute concerned on,
 // inserts those rows, and holds the series again from its latest two
 // minutes there. A Rollups changes only once all of a write's inserts
@@ -175,9 +177,12 @@
 //     a cold series may reach a replica that has not fetched the batch
 //     just inserted, and start the series from too few samples.
 //
-// Rollups of days written before migration 7 are not carried over:
+// Rollups of days written before migration 7 are not carried over, nor
+// are those of samples written between migration 7 and the start of
+// writers of this version (older writers relied on the view):
 // RecomputeRollups rebuilds them from samples, a day at a time, and
-// `cairn migrate -recompute-rollups-days N` does so for the last N days.
+// `cairn migrate -recompute-rollups-days N` does so for the last N days;
+// run it again once the new writers run.
 //
 // Until migration 7 a materialized view, samples_1m_mv, aggregated every
 // insert into samples into samples_1m as AggregatingMergeTree states.
@@ -285,8 +290,10 @@
 // Client has already written that (tenant, fingerprint, day); then it
 // inserts all the samples. Series rows go first, so a reader that finds a
 // sample also finds its series. Each table gets one INSERT of whole
-// columns (the driver's columnar append), so a batch costs three inserts
-// at most and, once every active series has been seen today, one.
+// columns (the driver's columnar append), so a batch costs four inserts
+// at most and, once every active series has been seen today, two: the
+// samples and their rollup rows (see Rollups; a batch with series the
+// writer's Rollups does not hold adds a query and an insert).
 // The sample rows go in the table's sort order (tenant, fingerprint,
 // timestamp; write_sort.go): a server checks an inserted block for order
 // before sorting it, and on 18.16 that sort was the largest part of an

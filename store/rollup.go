@@ -114,9 +114,10 @@ const rollupAggregates = `intDiv(timestamp, 60000) * 60000 AS minute, min(value)
 // from samples: it drops the day's rollups_1m partition and aggregates
 // the day's samples read with FINAL, which merges duplicates away. It
 // repairs a day whose rollups went wrong, or were never written (samples
-// from before migration 7). Run it for days that no longer receive
-// samples, such as the day before yesterday: a minute written to while it
-// runs may keep a partial row until its next sample.
+// from before migration 7). A day that still receives samples may be
+// rebuilt too: a writer's row written in the moment between the drop and
+// the insert loses to the rebuilt one, or replaces it with a more
+// complete one.
 func (c *Client) RecomputeRollups(ctx context.Context, day time.Time) error {
 	d := DayOf(day.UnixMilli())
 	if d < 0 || d > maxDay {

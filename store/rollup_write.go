@@ -39,6 +39,8 @@ type Rollups struct {
 	swept   time.Time
 	pending []rollupUpdate // of the write in progress
 	seeds   []rollupSeed   // of the write in progress
+	cold    int            // series of the write in progress aggregated by ClickHouse
+	colds   uint64         // series aggregated by ClickHouse, over all writes
 }
 
 type rollupKey struct {
@@ -116,8 +118,13 @@ func NewRollups() *Rollups {
 // aggregated with its minute's samples in ClickHouse.
 func (r *Rollups) Forget() { clear(r.series) }
 
-// Len is the number of series whose latest minute r holds.
+// Len is the number of series whose latest minutes r holds.
 func (r *Rollups) Len() int { return len(r.series) }
+
+// Cold is the number of times a series was aggregated from samples by
+// ClickHouse, in the writes r took part in: series r did not hold, and
+// samples it could not place.
+func (r *Rollups) Cold() uint64 { return r.colds }
 
 // rollupRows are rows of rollups_1m, in columns, and the minutes to
 // aggregate from samples instead.
@@ -168,6 +175,12 @@ func (w *rollupRows) add(tenant string, fp uint64, p *RollupPoint) {
 // aggregated from samples.
 func (r *Rollups) observe(w *rollupRows, tenant []string, fp []uint64, ts []int64, val []float64, flags []uint8) {
 	r.begin()
+	n := len(w.cold)
+	defer func() {
+		if r != nil {
+			r.cold = len(w.cold) - n
+		}
+	}()
 	for i := 0; i < len(fp); {
 		j := i + 1
 		for j < len(fp) && fp[j] == fp[i] && tenant[j] == tenant[i] {
@@ -267,7 +280,7 @@ func (r *Rollups) begin() {
 	if r != nil {
 		clear(r.pending)
 		clear(r.seeds)
-		r.pending, r.seeds = r.pending[:0], r.seeds[:0]
+		r.pending, r.seeds, r.cold = r.pending[:0], r.seeds[:0], 0
 	}
 }
 
@@ -300,9 +313,8 @@ func (r *Rollups) commit() {
 	for _, s := range r.seeds {
 		r.series[s.key] = &rollupState{cur: s.cur, prev: s.prv, touched: touched}
 	}
-	clear(r.pending)
-	clear(r.seeds)
-	r.pending, r.seeds = r.pending[:0], r.seeds[:0]
+	r.colds += uint64(r.cold)
+	r.begin()
 	if now.Sub(r.swept) < time.Minute {
 		return
 	}
@@ -345,9 +357,16 @@ func (c *Client) insertRollups(ctx context.Context, w *rollupRows, token string)
 		w.tenant, w.fp, w.minute, w.min, w.max, w.sum, w.count, w.last, w.lastT)
 }
 
+// coldSpan bounds how much earlier than a cold series' own first minute
+// a query may aggregate it from: the series of one query share the
+// earliest, so that a series with a sample an hour late does not make
+// the others of its chunk read the hour again.
+const coldSpan = 5 * 60_000
+
 // aggregateCold puts into w the minutes of the cold series that ClickHouse
-// aggregates from samples, from each series' earliest cold minute on, by
-// tenant and in chunks of series, and seeds r with each series' latest.
+// aggregates from samples, from each series' earliest cold minute on (or
+// up to coldSpan before), by tenant and in chunks of series, and seeds r
+// with each series' latest two.
 func (c *Client) aggregateCold(ctx context.Context, w *rollupRows, r *Rollups) error {
 	cold := w.cold
 	slices.SortFunc(cold, func(a, b rollupSeed) int {
@@ -356,7 +375,7 @@ func (c *Client) aggregateCold(ctx context.Context, w *rollupRows, r *Rollups) e
 	var fps []uint64
 	for i := 0; i < len(cold); {
 		j := i + 1
-		for j < len(cold) && j-i < readChunk && cold[j].key.tenant == cold[i].key.tenant {
+		for j < len(cold) && j-i < readChunk && cold[j].key.tenant == cold[i].key.tenant && cold[j].cur.T-cold[i].cur.T <= coldSpan {
 			j++
 		}
 		fps = fps[:0]
@@ -381,10 +400,9 @@ func (c *Client) aggregateSince(ctx context.Context, w *rollupRows, r *Rollups, 
 	}
 	defer rows.Close()
 	var (
-		fp, prev uint64
-		m        rollupMinute
-		cur, prv rollupMinute // of prev, the series before fp
-		any      bool
+		fp     uint64
+		m      rollupMinute
+		latest = latestTwo{seed: func(fp uint64, cur, prv rollupMinute) { r.seed(rollupKey{tenant, fp}, cur, prv) }}
 	)
 	for rows.Next() {
 		p := &m.RollupPoint
@@ -392,17 +410,34 @@ func (c *Client) aggregateSince(ctx context.Context, w *rollupRows, r *Rollups, 
 			return fmt.Errorf("aggregate rollups from samples: scan: %w", err)
 		}
 		w.add(tenant, fp, p)
-		if any && fp != prev {
-			r.seed(rollupKey{tenant, prev}, cur, prv)
-			cur = rollupMinute{}
-		}
-		prev, prv, cur, any = fp, cur, m, true
+		latest.add(fp, m)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("aggregate rollups from samples: %w", err)
 	}
-	if any {
-		r.seed(rollupKey{tenant, prev}, cur, prv)
-	}
+	latest.flush()
 	return nil
+}
+
+// latestTwo passes on, from minutes in (fingerprint, minute) order, each
+// fingerprint's latest two: cur, and prv (empty when it has one).
+type latestTwo struct {
+	seed     func(fp uint64, cur, prv rollupMinute)
+	fp       uint64
+	cur, prv rollupMinute
+	any      bool
+}
+
+func (l *latestTwo) add(fp uint64, m rollupMinute) {
+	if l.any && fp != l.fp {
+		l.flush()
+	}
+	l.fp, l.prv, l.cur, l.any = fp, l.cur, m, true
+}
+
+func (l *latestTwo) flush() {
+	if l.any {
+		l.seed(l.fp, l.cur, l.prv)
+	}
+	l.cur, l.prv, l.any = rollupMinute{}, rollupMinute{}, false
 }

@@ -241,3 +241,60 @@ func TestRollupMinuteTake(t *testing.T) {
 	require.Equal(t, uint64(4), m.Count)
 	require.Equal(t, RollupPoint{T: 60_000, Count: 4, Last: 1, LastT: 119_999}, RollupPoint{T: m.T, Count: m.Count, Last: m.Last, LastT: m.LastT})
 }
+
+// TestRollupsAcrossWrites runs writes one after another: a minute that
+// became the one before still takes late samples, a series held with one
+// minute only sends a marker before it to ClickHouse, and a write that
+// never committed leaves nothing behind.
+func TestRollupsAcrossWrites(t *testing.T) {
+	r := warmRollups(time.Now)
+	rows, cold := observeRows(r, rollupSample{fp: 1, t: b + 130_000, v: 6})
+	require.Empty(t, cold)
+	require.Equal(t, []RollupPoint{{T: b + 120_000, Min: 6, Max: 6, Sum: 6, Count: 1, Last: 6, LastT: b + 130_000}}, rows)
+	r.commit()
+	st := r.series[rollupKey{"t", 1}]
+	require.Equal(t, int64(b+60_000), st.prev.T)
+	require.Equal(t, uint64(1<<0|1<<15), st.prev.seconds)
+	require.Equal(t, uint64(1<<10), st.cur.seconds)
+
+	// Late into the minute before, in a second with none counted.
+	rows, cold = observeRows(r, rollupSample{fp: 1, t: b + 70_000, v: 0})
+	require.Empty(t, cold)
+	require.Equal(t, []RollupPoint{{T: b + 60_000, Min: 0, Max: 2, Sum: 3, Count: 3, Last: 2, LastT: b + 75_000}}, rows)
+
+	// Not committed: the next write starts from the same state.
+	again, _ := observeRows(r, rollupSample{fp: 1, t: b + 70_000, v: 0})
+	require.Equal(t, rows, again)
+	r.commit()
+	require.Equal(t, uint64(3), r.series[rollupKey{"t", 1}].prev.Count)
+
+	// A series held with its latest minute only.
+	r.seed(rollupKey{"t", 5}, rollupMinute{RollupPoint: RollupPoint{T: b, Count: 1, LastT: b + 1000}, seconds: 1 << 1}, rollupMinute{})
+	r.commit()
+	_, cold = observeRows(r, rollupSample{fp: 5, t: b - 30_000, stale: true})
+	require.Equal(t, map[uint64]int64{5: b - 60_000}, cold)
+	require.Equal(t, uint64(1), func() uint64 { r.commit(); return r.Cold() }())
+}
+
+func TestLatestTwo(t *testing.T) {
+	minute := func(start int64) rollupMinute { return rollupMinute{RollupPoint: RollupPoint{T: start, Count: 1}} }
+	type seeded struct {
+		fp       uint64
+		cur, prv rollupMinute
+	}
+	var got []seeded
+	l := latestTwo{seed: func(fp uint64, cur, prv rollupMinute) { got = append(got, seeded{fp, cur, prv}) }}
+	for _, row := range []struct {
+		fp     uint64
+		minute int64
+	}{{1, 0}, {1, 60_000}, {1, 120_000}, {2, 60_000}, {3, 0}, {3, 180_000}} {
+		l.add(row.fp, minute(row.minute))
+	}
+	l.flush()
+	l.flush() // nothing more
+	require.Equal(t, []seeded{
+		{1, minute(120_000), minute(60_000)},
+		{2, minute(60_000), rollupMinute{}},
+		{3, minute(180_000), minute(0)},
+	}, got)
+}
