@@ -135,16 +135,17 @@
 // The writer keeps a store.Rollups, from which the store computes the
 // minute rollups of each batch (store's doc.go, "Rollups"). It holds
 // only while every sample of a series passes through this writer in
-// order, so when a partition's offsets do not follow on from the last
-// message the writer read of it (a partition back after a rebalance,
+// order, so when a metrics partition's offsets do not follow on from the
+// last message the writer read of it (a partition back after a rebalance,
 // or read again from its last commit) the writer forgets every series,
 // and the store aggregates each one from ClickHouse once more.
 //
 // Its self-metrics: cairn_writer_rows_total, cairn_writer_messages_total,
 // cairn_writer_dead_letters_total, cairn_writer_retries_total{op},
 // cairn_writer_flush_duration_seconds, cairn_writer_rollup_series (the
-// series whose latest minutes it holds), cairn_writer_rollup_resets_total
-// and, per partition it has read,
+// series whose latest minutes it holds), cairn_writer_rollup_resets_total,
+// cairn_writer_rollup_cold_series_total (series ClickHouse aggregated for
+// it) and, per partition it has read,
 // cairn_writer_consumer_lag_messages{topic, partition}: messages the
 // partition held beyond the writer's last commit, as of its last fetch.
 //
