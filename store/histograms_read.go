@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -73,10 +72,7 @@ func (c *Client) histogramsSQL(tenant string, fps []uint64, mint, maxt int64) st
 	var b strings.Builder
 	b.WriteString("SELECT fingerprint, timestamp, histogram FROM ")
 	b.WriteString(c.table("histograms"))
-	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
-	formatUints(&b, fps)
-	b.WriteString(") AND timestamp >= " + strconv.FormatInt(mint, 10))
-	b.WriteString(" AND timestamp <= " + strconv.FormatInt(maxt, 10))
+	writeSeriesWhere(&b, tenant, fps, "timestamp", mint, &maxt)
 	b.WriteString(" ORDER BY fingerprint, timestamp LIMIT 1 BY fingerprint, timestamp")
 	return b.String()
 }

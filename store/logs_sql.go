@@ -197,10 +197,7 @@ func (c *Client) selectStreamsSQL(tenant string, days dayRange, ms []*labels.Mat
 func (c *Client) logRecordsWhere(tenant string, fps []uint64, start, end int64, filters string) string {
 	var b strings.Builder
 	b.WriteString(" FROM " + c.table("log_records"))
-	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
-	formatUints(&b, fps)
-	b.WriteString(") AND timestamp >= " + strconv.FormatInt(start, 10))
-	b.WriteString(" AND timestamp <= " + strconv.FormatInt(end, 10))
+	writeSeriesWhere(&b, tenant, fps, "timestamp", start, &end)
 	b.WriteString(filters)
 	return b.String()
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -253,10 +252,7 @@ func (c *Client) samplesSQL(tenant string, fps []uint64, mint, maxt int64) strin
 	var b strings.Builder
 	b.WriteString("SELECT fingerprint, timestamp, value, flags FROM ")
 	b.WriteString(c.table("samples"))
-	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
-	formatUints(&b, fps)
-	b.WriteString(") AND timestamp >= " + strconv.FormatInt(mint, 10))
-	b.WriteString(" AND timestamp <= " + strconv.FormatInt(maxt, 10))
+	writeSeriesWhere(&b, tenant, fps, "timestamp", mint, &maxt)
 	return b.String()
 }
 

@@ -65,23 +65,37 @@ func (c *Client) ReadRollup(ctx context.Context, tenant string, fps []uint64, mi
 }
 
 func (c *Client) readRollup(ctx context.Context, query string, out map[uint64][]RollupPoint) error {
+	return c.queryMinutes(ctx, "read rollups", query, false, func(fp uint64, m *rollupMinute) {
+		out[fp] = append(out[fp], m.RollupPoint)
+	})
+}
+
+// queryMinutes runs a query whose rows are a fingerprint, a RollupPoint's
+// fields in order and, withSeconds, rollupMinute.seconds, and calls f on
+// each; op names the query in errors.
+func (c *Client) queryMinutes(ctx context.Context, op, query string, withSeconds bool, f func(fp uint64, m *rollupMinute)) error {
 	rows, err := c.conn.Query(ctx, query)
 	if err != nil {
-		return fmt.Errorf("read rollups: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	defer rows.Close()
 	var (
 		fp uint64
-		p  RollupPoint
+		m  rollupMinute
+		p  = &m.RollupPoint
 	)
+	dest := []any{&fp, &p.T, &p.Min, &p.Max, &p.Sum, &p.Count, &p.Last, &p.LastT}
+	if withSeconds {
+		dest = append(dest, &m.seconds)
+	}
 	for rows.Next() {
-		if err := rows.Scan(&fp, &p.T, &p.Min, &p.Max, &p.Sum, &p.Count, &p.Last, &p.LastT); err != nil {
-			return fmt.Errorf("read rollups: scan: %w", err)
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("%s: scan: %w", op, err)
 		}
-		out[fp] = append(out[fp], p)
+		f(fp, &m)
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read rollups: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
 }
@@ -96,11 +110,8 @@ const rollupColumns = "minute, value_min, value_max, value_sum, value_count, val
 func (c *Client) rollupSQL(tenant string, fps []uint64, mint, maxt int64) string {
 	var b strings.Builder
 	b.WriteString("SELECT fingerprint, " + rollupColumns + " FROM ")
-	b.WriteString(c.table("rollups_1m"))
-	b.WriteString(" FINAL WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
-	formatUints(&b, fps)
-	b.WriteString(") AND minute >= " + strconv.FormatInt(mint, 10))
-	b.WriteString(" AND minute <= " + strconv.FormatInt(maxt, 10))
+	b.WriteString(c.table("rollups_1m") + " FINAL")
+	writeSeriesWhere(&b, tenant, fps, "minute", mint, &maxt)
 	b.WriteString(" ORDER BY fingerprint, minute")
 	return b.String()
 }
@@ -153,9 +164,7 @@ func (c *Client) minutesSinceSQL(tenant string, fps []uint64, since int64) strin
 	var b strings.Builder
 	b.WriteString("SELECT fingerprint, " + rollupAggregates +
 		", groupBitOr(bitShiftLeft(toUInt64(1), toUInt64(intDiv(timestamp, 1000) - intDiv(timestamp, 60000) * 60))) FROM " + c.table("samples") + " FINAL")
-	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
-	formatUints(&b, fps)
-	b.WriteString(") AND timestamp >= " + strconv.FormatInt(since, 10))
+	writeSeriesWhere(&b, tenant, fps, "timestamp", since, nil)
 	b.WriteString(" AND flags = 0 GROUP BY fingerprint, minute ORDER BY fingerprint, minute")
 	return b.String()
 }

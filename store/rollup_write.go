@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -171,16 +170,12 @@ func (w *rollupRows) add(tenant string, fp uint64, p *RollupPoint) {
 
 // observe computes the rollup rows of sample rows in (tenant,
 // fingerprint, timestamp) order into w, and records in r the series'
-// new states, applied by commit. r may be nil: every series is then
+// new states, applied by commit; it first drops what an observe staged
+// for a write that did not succeed. r may be nil: every series is then
 // aggregated from samples.
 func (r *Rollups) observe(w *rollupRows, tenant []string, fp []uint64, ts []int64, val []float64, flags []uint8) {
 	r.begin()
 	n := len(w.cold)
-	defer func() {
-		if r != nil {
-			r.cold = len(w.cold) - n
-		}
-	}()
 	for i := 0; i < len(fp); {
 		j := i + 1
 		for j < len(fp) && fp[j] == fp[i] && tenant[j] == tenant[i] {
@@ -188,6 +183,9 @@ func (r *Rollups) observe(w *rollupRows, tenant []string, fp []uint64, ts []int6
 		}
 		r.observeSeries(w, rollupKey{tenant[i], fp[i]}, ts[i:j], val[i:j], flags[i:j])
 		i = j
+	}
+	if r != nil {
+		r.cold = len(w.cold) - n
 	}
 }
 
@@ -275,7 +273,7 @@ func firstValue(ts []int64, flags []uint8) int {
 	return -1
 }
 
-// begin drops what a write that did not succeed left to commit.
+// begin drops what is staged for commit.
 func (r *Rollups) begin() {
 	if r != nil {
 		clear(r.pending)
@@ -394,26 +392,13 @@ func (c *Client) aggregateCold(ctx context.Context, w *rollupRows, r *Rollups) e
 }
 
 func (c *Client) aggregateSince(ctx context.Context, w *rollupRows, r *Rollups, tenant string, fps []uint64, since int64) error {
-	rows, err := c.conn.Query(ctx, c.minutesSinceSQL(tenant, fps, since))
+	latest := latestTwo{seed: func(fp uint64, cur, prv rollupMinute) { r.seed(rollupKey{tenant, fp}, cur, prv) }}
+	err := c.queryMinutes(ctx, "aggregate rollups from samples", c.minutesSinceSQL(tenant, fps, since), true, func(fp uint64, m *rollupMinute) {
+		w.add(tenant, fp, &m.RollupPoint)
+		latest.add(fp, *m)
+	})
 	if err != nil {
-		return fmt.Errorf("aggregate rollups from samples: %w", err)
-	}
-	defer rows.Close()
-	var (
-		fp     uint64
-		m      rollupMinute
-		latest = latestTwo{seed: func(fp uint64, cur, prv rollupMinute) { r.seed(rollupKey{tenant, fp}, cur, prv) }}
-	)
-	for rows.Next() {
-		p := &m.RollupPoint
-		if err := rows.Scan(&fp, &p.T, &p.Min, &p.Max, &p.Sum, &p.Count, &p.Last, &p.LastT, &m.seconds); err != nil {
-			return fmt.Errorf("aggregate rollups from samples: scan: %w", err)
-		}
-		w.add(tenant, fp, p)
-		latest.add(fp, m)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("aggregate rollups from samples: %w", err)
+		return err
 	}
 	latest.flush()
 	return nil

@@ -167,3 +167,15 @@ func formatUints(b *strings.Builder, vs []uint64) {
 		b.WriteString(strconv.FormatUint(v, 10))
 	}
 }
+
+// writeSeriesWhere writes the WHERE clause that selects tenant's series
+// fps, with col (a timestamp or minute) from from on and, when to is not
+// nil, up to *to, inclusive.
+func writeSeriesWhere(b *strings.Builder, tenant string, fps []uint64, col string, from int64, to *int64) {
+	b.WriteString(" WHERE tenant = " + quoteString(tenant) + " AND fingerprint IN (")
+	formatUints(b, fps)
+	b.WriteString(") AND " + col + " >= " + strconv.FormatInt(from, 10))
+	if to != nil {
+		b.WriteString(" AND " + col + " <= " + strconv.FormatInt(*to, 10))
+	}
+}

@@ -132,7 +132,6 @@ func scanMetrics(series []Series, refs *SampleRefs) (histograms bool, days dayRa
 // writeChunk writes series and refs (which may be nil) in one insert per
 // table, and their rollups.
 func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRefs, token string, r *Rollups) error {
-	r.begin()
 	b := c.batches.get()
 	defer func() {
 		b.reset()
@@ -163,8 +162,8 @@ func (c *Client) writeChunk(ctx context.Context, series []Series, refs *SampleRe
 		if err := c.writeRollups(ctx, &b.rollups, r, token); err != nil {
 			return err
 		}
+		r.commit()
 	}
-	r.commit()
 	return nil
 }
 
