@@ -488,15 +488,6 @@ func logCHEvents(t *testing.T, httpPort, name string) {
 	t.Logf("%s since its start: %s", name, strings.ReplaceAll(strings.TrimSpace(string(b)), "\n", ", "))
 }
 
-// chExec runs a statement on the ClickHouse at httpPort.
-func chExec(t *testing.T, httpPort, sql string) {
-	resp, err := httpClient.Post("http://127.0.0.1:"+httpPort+"/", "text/plain", strings.NewReader(sql))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", sql, b)
-}
-
 // chCount returns how many rows table ("db.name") holds: the rows of its
 // active parts, what count() answers, read from system.parts so that
 // polling for it does not scan the table (a scan per poll would be
