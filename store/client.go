@@ -29,6 +29,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Client, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	compression, err := cfg.compression()
+	if err != nil {
+		return nil, err
+	}
 	opts := &clickhouse.Options{
 		Addr: cfg.addrs(),
 		// No database here: it may not exist yet, and every query names
@@ -37,9 +41,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Client, error)
 		DialTimeout:  cfg.DialTimeout,
 		MaxOpenConns: cfg.MaxOpenConns,
 		MaxIdleConns: cfg.MaxOpenConns,
-	}
-	if cfg.Compression {
-		opts.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+		Compression:  compression,
 	}
 	conn, err := clickhouse.Open(opts)
 	if err != nil {

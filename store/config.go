@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // Config says how to reach ClickHouse and how the store uses it.
@@ -22,7 +24,10 @@ type Config struct {
 
 	DialTimeout  time.Duration // per connection attempt
 	MaxOpenConns int           // connections the pool may hold open at once
-	Compression  bool          // LZ4 on the wire
+	// Compression of inserts and results on the wire: auto, lz4, zstd
+	// or none. auto is none when every address is a loopback one, where
+	// compressing only costs both ends CPU, and lz4 otherwise.
+	Compression string
 
 	// SeriesCacheSize bounds the writer's memory of (tenant, series, day)
 	// triples already in the series tables, and separately of (tenant,
@@ -45,7 +50,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Password, "clickhouse.password", "", "ClickHouse password")
 	fs.DurationVar(&c.DialTimeout, "clickhouse.dial-timeout", 5*time.Second, "timeout for opening one ClickHouse connection")
 	fs.IntVar(&c.MaxOpenConns, "clickhouse.max-open-conns", 16, "maximum open ClickHouse connections")
-	fs.BoolVar(&c.Compression, "clickhouse.compression", true, "compress ClickHouse traffic with LZ4")
+	fs.StringVar(&c.Compression, "clickhouse.compression", "auto", "compression of ClickHouse traffic: lz4, zstd, none, or auto: none when every -clickhouse.addr is a loopback address (compressing costs both ends CPU and saves nothing there), lz4 otherwise")
 	fs.IntVar(&c.SeriesCacheSize, "clickhouse.series-cache-size", 1_000_000, "series-days the writer remembers as already indexed; 0 disables the cache")
 	fs.StringVar(&c.Cluster, "clickhouse.cluster", "", "ClickHouse cluster (remote_servers) to spread the schema over: ON CLUSTER DDL, Replicated tables sharded by series under Distributed tables; empty for one server")
 }
@@ -79,10 +84,49 @@ func (c *Config) Validate() error {
 	if c.Cluster != "" && !databaseName.MatchString(c.Cluster) {
 		errs = append(errs, fmt.Errorf("-clickhouse.cluster %q: want letters, digits and underscores, not starting with a digit, at most 64", c.Cluster))
 	}
+	if _, err := c.compression(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.SeriesCacheSize < 0 {
 		errs = append(errs, fmt.Errorf("-clickhouse.series-cache-size %d: must not be negative", c.SeriesCacheSize))
 	}
 	return errors.Join(errs...)
+}
+
+// compression returns the driver's compression for c.Compression, nil for
+// none.
+func (c *Config) compression() (*clickhouse.Compression, error) {
+	switch c.Compression {
+	case "auto":
+		for _, a := range c.addrs() {
+			if !loopback(a) {
+				return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}, nil
+			}
+		}
+		return nil, nil
+	case "lz4":
+		return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}, nil
+	case "zstd":
+		return &clickhouse.Compression{Method: clickhouse.CompressionZSTD}, nil
+	case "none":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("-clickhouse.compression %q: want auto, lz4, zstd or none", c.Compression)
+}
+
+// loopback reports whether addr (host:port) names this machine's
+// loopback interface: "localhost" or a loopback IP. Other names are not
+// resolved, so they count as remote.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Config) addrs() []string {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/stretchr/testify/require"
 )
 
@@ -19,7 +20,7 @@ func TestConfigDefaults(t *testing.T) {
 		User:            "default",
 		DialTimeout:     5 * time.Second,
 		MaxOpenConns:    16,
-		Compression:     true,
+		Compression:     "auto",
 		SeriesCacheSize: 1_000_000,
 	}, c)
 	require.NoError(t, c.Validate())
@@ -31,7 +32,7 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	valid := func() Config {
-		return Config{Addr: "127.0.0.1:9000", Database: "cairn", DialTimeout: time.Second, MaxOpenConns: 1}
+		return Config{Addr: "127.0.0.1:9000", Database: "cairn", DialTimeout: time.Second, MaxOpenConns: 1, Compression: "auto"}
 	}
 	for _, tc := range []struct {
 		name    string
@@ -46,6 +47,7 @@ func TestConfigValidate(t *testing.T) {
 		{"dial timeout", func(c *Config) { c.DialTimeout = 0 }, "-clickhouse.dial-timeout 0s: must be positive"},
 		{"connections", func(c *Config) { c.MaxOpenConns = 0 }, "-clickhouse.max-open-conns 0"},
 		{"cache", func(c *Config) { c.SeriesCacheSize = -1 }, "-clickhouse.series-cache-size -1"},
+		{"compression", func(c *Config) { c.Compression = "gzip" }, `-clickhouse.compression "gzip": want auto, lz4, zstd or none`},
 		{"cluster with a quote", func(c *Config) { c.Cluster = "a'b" }, `-clickhouse.cluster "a'b"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,5 +55,26 @@ func TestConfigValidate(t *testing.T) {
 			tc.mutate(&c)
 			require.ErrorContains(t, c.Validate(), tc.wantErr)
 		})
+	}
+}
+
+func TestConfigCompression(t *testing.T) {
+	lz4 := &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
+	for _, tc := range []struct {
+		compression, addr string
+		want              *clickhouse.Compression
+	}{
+		{"auto", "127.0.0.1:9000", nil},
+		{"auto", "localhost:9000, [::1]:9000, 127.0.0.2:9000", nil},
+		{"auto", "127.0.0.1:9000,clickhouse:9000", lz4},
+		{"auto", "10.0.0.5:9000", lz4},
+		{"lz4", "127.0.0.1:9000", lz4},
+		{"zstd", "127.0.0.1:9000", &clickhouse.Compression{Method: clickhouse.CompressionZSTD}},
+		{"none", "10.0.0.5:9000", nil},
+	} {
+		c := Config{Addr: tc.addr, Compression: tc.compression}
+		got, err := c.compression()
+		require.NoError(t, err, tc)
+		require.Equal(t, tc.want, got, tc)
 	}
 }

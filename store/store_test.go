@@ -201,6 +201,28 @@ func TestReadSamples(t *testing.T) {
 	require.Empty(t, got)
 }
 
+// TestCompression writes and reads through each wire compression: the
+// inserts go out compressed (or not) and the results come back so.
+func TestCompression(t *testing.T) {
+	for _, method := range []string{"auto", "lz4", "zstd", "none"} {
+		t.Run(method, func(t *testing.T) {
+			cfg := storetest.Config(t)
+			cfg.Compression = method
+			c := storetest.OpenConfig(t, cfg)
+			ls := labels.FromStrings("__name__", "up", "job", method)
+			fp := store.Fingerprint(ls)
+			var ss []store.Sample
+			for i := range 5000 {
+				ss = append(ss, store.Sample{T: day1 + int64(i)*15_000, V: float64(i % 7)})
+			}
+			write(t, c, "", store.Series{Tenant: "t", Labels: ls, Samples: ss})
+			got, err := c.ReadSamples(context.Background(), "t", []uint64{fp}, 0, math.MaxInt64)
+			require.NoError(t, err)
+			require.Equal(t, map[uint64][]store.Sample{fp: ss}, got)
+		})
+	}
+}
+
 func TestWriteTwiceReadOnce(t *testing.T) {
 	cfg := storetest.Config(t)
 	c := storetest.OpenConfig(t, cfg)

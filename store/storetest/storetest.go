@@ -50,7 +50,7 @@ func Config(t testing.TB) store.Config {
 		User:            "default",
 		DialTimeout:     5 * time.Second,
 		MaxOpenConns:    4,
-		Compression:     true,
+		Compression:     "lz4",
 		SeriesCacheSize: 10_000,
 	}
 	t.Cleanup(func() { drop(t, cfg) })
@@ -76,7 +76,7 @@ func ClusterConfig(t testing.TB) store.Config {
 		User:            "default",
 		DialTimeout:     5 * time.Second,
 		MaxOpenConns:    4,
-		Compression:     true,
+		Compression:     "lz4",
 		SeriesCacheSize: 10_000,
 		Cluster:         cluster,
 	}
