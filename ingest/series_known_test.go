@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cairn-dev/cairn/ingest/remotewrite"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -33,7 +34,7 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 	look := func(at time.Time, raw []byte, ts int64) result {
 		f, done := known.lookup("t", sent, at.Unix())
 		defer done()
-		fp, fresh := f(raw, []store.Sample{{T: ts, V: 1}}, nil)
+		fp, fresh := lookupOne(f, raw, []store.Sample{{T: ts, V: 1}})
 		return result{fp, fresh}
 	}
 	copyOf := func() (sentAt, uint64) {
@@ -84,7 +85,7 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 	// takes a new one.)
 	ack(t0.Add(14 * time.Minute))
 	f, done := known.lookup("t", sent, t0.Add(16*time.Minute).Unix())
-	_, fresh := f(raw, []store.Sample{{T: today, V: 1}}, nil)
+	_, fresh := lookupOne(f, raw, []store.Sample{{T: today, V: 1}})
 	require.True(t, fresh, "fresh when decoded")
 	// Another request sees the new count; it waits for the read locks
 	// the decode holds.
@@ -99,6 +100,13 @@ func TestKnownSeriesSentCopies(t *testing.T) {
 	require.Equal(t, t0.Add(14*time.Minute).Unix(), s.at, "the copy was stored")
 	require.NotEqual(t, sent.epoch.Load(), epoch)
 	require.Equal(t, result{fp, false}, look(t0.Add(16*time.Minute), raw, today), "void in the new epoch")
+}
+
+// lookupOne asks known about one series.
+func lookupOne(known remotewrite.Known, raw []byte, samples []store.Sample) (uint64, bool) {
+	series, isKnown := []store.Series{{Samples: samples}}, []bool{false}
+	known([][]byte{raw}, series, isKnown)
+	return series[0].Fingerprint, isKnown[0]
 }
 
 // TestKnownTable fills a table past several doublings and checks that

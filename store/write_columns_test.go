@@ -3,6 +3,7 @@ package store
 import (
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
@@ -19,7 +20,9 @@ func TestAppendColumns(t *testing.T) {
 		t.Run(strconv.Itoa(rows), func(t *testing.T) {
 			tenant, fp, ts, val, flags := make([]string, rows), make([]uint64, rows), make([]int64, rows), make([]float64, rows), make([]uint8, rows)
 			for i := range rows {
-				tenant[i] = "t" + strconv.Itoa(i%3)
+				// Runs of equal strings, empty ones, and ones whose
+				// length takes two bytes.
+				tenant[i] = []string{"t" + strconv.Itoa(i%3), "", strings.Repeat("ü", 100+i%7)}[i/2%3]
 				fp[i] = uint64(i) * 0x9E3779B97F4A7C15
 				ts[i] = int64(i)*15_000 - 7
 				val[i] = []float64{-0.5, math.Inf(1), math.MaxFloat64, float64(i)}[i%4]
@@ -77,7 +80,7 @@ type columnsBatch struct {
 	cols         []column.Interface
 }
 
-func newColumnsBatch(t *testing.T, types ...column.Type) *columnsBatch {
+func newColumnsBatch(t testing.TB, types ...column.Type) *columnsBatch {
 	b := &columnsBatch{}
 	for i, typ := range types {
 		col, err := typ.Column("c"+strconv.Itoa(i), &column.ServerContext{})
@@ -98,3 +101,26 @@ func (a columnAppender) Append(v any) error {
 }
 
 func (a columnAppender) AppendRow(v any) error { return a.col.AppendRow(v) }
+
+// BenchmarkAppendStrings loads a batch's tenant column, as the writer
+// does, and appends it, as the driver would.
+func BenchmarkAppendStrings(b *testing.B) {
+	tenants := make([]string, 250_000)
+	for i := range tenants {
+		tenants[i] = "default"
+	}
+	for _, load := range []bool{true, false} {
+		b.Run(map[bool]string{true: "load", false: "append"}[load], func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				batch := newColumnsBatch(b, "String")
+				if load {
+					require.NoError(b, appendColumns(batch, []any{tenants}))
+				} else {
+					require.NoError(b, batch.Column(0).Append(tenants))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(tenants)), "ns/row")
+		})
+	}
+}

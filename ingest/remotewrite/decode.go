@@ -27,13 +27,17 @@ func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error
 	return series, err
 }
 
-// Known tells DecodeV1Known which series' labels it need not decode.
-// Given a TimeSeries' labels as sent (its leading label fields, encoded)
-// and its decoded samples and histograms, it returns the fingerprint of
-// the series, or false to have the labels decoded. Since the labels
-// decode from those bytes alone, a receiver that validated them once may
-// answer for them ever after.
-type Known func(rawLabels []byte, samples []store.Sample, histograms []store.HistogramSample) (fingerprint uint64, ok bool)
+// Known tells DecodeV1Known which series' labels it need not decode. It
+// is asked once per request, about all of its series together: raws[i]
+// is series[i]'s labels as sent (its leading label fields, encoded), nil
+// when they were not all leading, and series[i] has the decoded samples
+// and histograms but no labels yet. For each series it knows, Known
+// sets series[i].Fingerprint and known[i]; a series with nil raws must
+// stay unknown, and the fingerprint of one not known is ignored. Since the labels decode from those bytes alone, a
+// receiver that validated them once may answer for them ever after.
+// Asking about a whole request at once lets an implementation overlap
+// its lookups' cache misses.
+type Known func(raws [][]byte, series []store.Series, known []bool)
 
 // DecodeV1Known decodes a remote write 1.0 body that Decompress
 // decompressed, asking known, when not nil, about each series: one it

@@ -183,8 +183,10 @@ func FuzzDecodeMatchesPrompb(f *testing.F) {
 		// A Known that knows every series: each whose labels all lead
 		// comes out a reference, its raw labels decoding to the labels
 		// above, and samples the same.
-		refs, raws, err := decodeWriteRequest(append([]byte(nil), raw...), "t", func(rawLabels []byte, samples []store.Sample, _ []store.HistogramSample) (uint64, bool) {
-			return uint64(len(rawLabels)) + 1, true
+		refs, raws, err := decodeWriteRequest(append([]byte(nil), raw...), "t", func(raws [][]byte, series []store.Series, known []bool) {
+			for i, r := range raws {
+				series[i].Fingerprint, known[i] = uint64(len(r))+1, true
+			}
 		})
 		require.NoError(t, err)
 		require.Len(t, refs, len(got))
@@ -218,11 +220,15 @@ func TestDecodeV1Known(t *testing.T) {
 	var asked []string
 	raw, err := Decompress(body, 1<<20)
 	require.NoError(t, err)
-	series, raws, err := DecodeV1Known(raw, "t", func(rawLabels []byte, samples []store.Sample, _ []store.HistogramSample) (uint64, bool) {
-		ls, err := DecodeLabels(rawLabels)
-		require.NoError(t, err)
-		asked = append(asked, fmt.Sprintf("%s %d", ls, len(samples)))
-		return 42, labels.Equal(ls, up)
+	series, raws, err := DecodeV1Known(raw, "t", func(raws [][]byte, series []store.Series, known []bool) {
+		for i, raw := range raws {
+			ls, err := DecodeLabels(raw)
+			require.NoError(t, err)
+			require.True(t, series[i].Labels.IsEmpty(), "labels not decoded yet")
+			asked = append(asked, fmt.Sprintf("%s %d", ls, len(series[i].Samples)))
+			// A fingerprint without known[i] is ignored.
+			series[i].Fingerprint, known[i] = 42, labels.Equal(ls, up)
+		}
 	})
 	require.NoError(t, err)
 	require.Equal(t, []string{`{__name__="up", job="a"} 1`, `{__name__="up", job="b"} 2`}, asked)
@@ -243,9 +249,9 @@ func TestDecodeV1Known(t *testing.T) {
 		ts = protowire.AppendBytes(protowire.AppendTag(ts, fieldLabels, protowire.BytesType), l)
 	}
 	req := protowire.AppendBytes(protowire.AppendTag(nil, fieldTimeseries, protowire.BytesType), ts)
-	series, raws, err = DecodeV1Known(req, "t", func([]byte, []store.Sample, []store.HistogramSample) (uint64, bool) {
-		t.Fatal("asked about labels that were not all leading")
-		return 0, false
+	series, raws, err = DecodeV1Known(req, "t", func(raws [][]byte, _ []store.Series, known []bool) {
+		require.Equal(t, [][]byte{nil}, raws, "labels that were not all leading are not raw")
+		known[0] = true // must not make it a reference
 	})
 	require.NoError(t, err)
 	require.Nil(t, raws[0])

@@ -40,6 +40,9 @@ var (
 // reference, its labels left undecoded; raws holds each series' leading
 // label fields (nil when labels came after other fields).
 //
+// It decodes in three passes: every series' samples, then the known
+// series (all of them at once), then the labels of the others.
+//
 // It allocates little: label names and values are strings that point
 // into raw rather than copies, and the samples of all series share one
 // array. raw must therefore never be modified afterwards; DecodeV1 owns
@@ -51,13 +54,16 @@ func decodeWriteRequest(raw []byte, tenant string, known Known) (out []store.Ser
 	}
 	var (
 		samples = make([]store.Sample, 0, n)
-		b       labels.ScratchBuilder
+		// late holds the messages of series whose labels are not all
+		// leading, by index, made for the first such series; the
+		// others' labels decode from raws.
+		late [][]byte
 	)
 	out, raws = make([]store.Series, 0, n), make([][]byte, 0, n)
 	for rest := raw; len(rest) > 0; {
 		num, typ, v, next, err := nextField(rest)
 		if err != nil {
-			return out, raws, err
+			return nil, nil, err
 		}
 		rest = next
 		if num != fieldTimeseries || typ != protowire.BytesType {
@@ -67,20 +73,37 @@ func decodeWriteRequest(raw []byte, tenant string, known Known) (out []store.Ser
 		var ts timeSeries
 		samples, err = ts.decode(v, samples)
 		if err != nil {
-			return out, raws, fmt.Errorf("timeseries[%d]: %w", len(out), err)
+			return nil, nil, fmt.Errorf("timeseries[%d]: %w", len(out), err)
 		}
-		s := store.Series{Tenant: tenant, Samples: samples[start:len(samples):len(samples)], Histograms: ts.histograms}
-		if fp, ok := ts.known(known, s.Samples); ok {
-			s.Fingerprint = fp
-		} else {
-			if err := ts.addLabels(&b); err != nil {
-				return out, raws, fmt.Errorf("timeseries[%d]: %w", len(out), err)
+		out = append(out, store.Series{Tenant: tenant, Samples: samples[start:len(samples):len(samples)], Histograms: ts.histograms})
+		if ts.rawLabels == nil {
+			if late == nil {
+				late = make([][]byte, n)
 			}
-			b.Sort()
-			s.Labels = b.Labels()
+			late[len(out)-1] = v
 		}
-		out = append(out, s)
 		raws = append(raws, ts.rawLabels)
+	}
+	isKnown := make([]bool, len(out))
+	if known != nil {
+		known(raws, out, isKnown)
+	}
+	var b labels.ScratchBuilder
+	for i := range out {
+		if isKnown[i] && raws[i] != nil {
+			continue
+		}
+		out[i].Fingerprint = 0
+		msg := raws[i]
+		if msg == nil {
+			msg = late[i]
+		}
+		b.Reset()
+		if err := addLabels(msg, &b); err != nil {
+			return nil, nil, fmt.Errorf("timeseries[%d]: %w", i, err)
+		}
+		b.Sort()
+		out[i].Labels = b.Labels()
 	}
 	return out, raws, nil
 }
@@ -104,7 +127,6 @@ func countSeries(raw []byte) (int, error) {
 
 // timeSeries is one prometheus.TimeSeries, its labels not yet decoded.
 type timeSeries struct {
-	all        []byte // the whole message
 	rawLabels  []byte // its leading label fields; nil when labels came later too
 	histograms []store.HistogramSample
 }
@@ -112,7 +134,6 @@ type timeSeries struct {
 // decode splits ts into its leading label fields and the rest, appending
 // its samples to samples and keeping its native histograms.
 func (t *timeSeries) decode(ts []byte, samples []store.Sample) ([]store.Sample, error) {
-	t.all = ts
 	leading, other := len(ts), false
 	for rest := ts; len(rest) > 0; {
 		num, typ, v, next, err := nextField(rest)
@@ -158,20 +179,6 @@ func (t *timeSeries) decode(ts []byte, samples []store.Sample) ([]store.Sample, 
 		t.rawLabels = ts[:leading]
 	}
 	return samples, nil
-}
-
-// known asks known about the series, when its labels are all leading.
-func (t *timeSeries) known(known Known, samples []store.Sample) (uint64, bool) {
-	if known == nil || t.rawLabels == nil {
-		return 0, false
-	}
-	return known(t.rawLabels, samples, t.histograms)
-}
-
-// addLabels adds the series' labels to b, after a reset.
-func (t *timeSeries) addLabels(b *labels.ScratchBuilder) error {
-	b.Reset()
-	return addLabels(t.all, b)
 }
 
 // addLabels adds the labels among the fields of ts to b.
