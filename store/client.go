@@ -20,7 +20,10 @@ type Client struct {
 	cache   *seriesCache // (tenant, series, day) in the series tables
 	streams *seriesCache // (tenant, stream, day) in the log stream tables
 	batches batchPool
-	logger  *slog.Logger
+	// blockRows is the most rows an insert sends in one block of the
+	// native protocol (insertBlockRows; insert).
+	blockRows int
+	logger    *slog.Logger
 }
 
 // Open connects to ClickHouse, creates cfg.Database when it is missing and
@@ -48,12 +51,13 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Client, error)
 		return nil, fmt.Errorf("open ClickHouse %s: %w", cfg.Addr, err)
 	}
 	c := &Client{
-		conn:    retryConn{conn},
-		db:      cfg.Database,
-		cluster: cfg.Cluster,
-		cache:   newSeriesCache(cfg.SeriesCacheSize),
-		streams: newSeriesCache(cfg.SeriesCacheSize),
-		logger:  logger.With("component", "store"),
+		conn:      retryConn{conn},
+		db:        cfg.Database,
+		cluster:   cfg.Cluster,
+		cache:     newSeriesCache(cfg.SeriesCacheSize),
+		streams:   newSeriesCache(cfg.SeriesCacheSize),
+		blockRows: insertBlockRows,
+		logger:    logger.With("component", "store"),
 	}
 	if err := c.init(ctx); err != nil {
 		_ = conn.Close()

@@ -35,3 +35,6 @@ func (c *Client) Modern() bool { return c.feat.modern }
 // ConnForTest is the client's connection pool, for tests that inspect
 // the server (system tables, OPTIMIZE).
 func (c *Client) ConnForTest() driver.Conn { return c.conn }
+
+// SetBlockRowsForTest sets the most rows an insert sends in one block.
+func (c *Client) SetBlockRowsForTest(n int) { c.blockRows = n }

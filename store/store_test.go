@@ -223,6 +223,38 @@ func TestCompression(t *testing.T) {
 	}
 }
 
+// TestInsertBlocks writes a batch of many insert blocks: every sample
+// arrives once, and each table gets one part, as the server joins the
+// blocks of an insert before it writes them.
+func TestInsertBlocks(t *testing.T) {
+	cfg := storetest.Config(t)
+	c := storetest.OpenConfig(t, cfg)
+	c.SetBlockRowsForTest(1000)
+	ctx := context.Background()
+	var batch []store.Series
+	for i := range 7 {
+		s := store.Series{Tenant: "t", Labels: labels.FromStrings("__name__", "m", "i", fmt.Sprint(i))}
+		for j := range 999 {
+			s.Samples = append(s.Samples, store.Sample{T: day1 + int64(j)*15_000, V: float64(i*1000 + j)})
+		}
+		batch = append(batch, s)
+	}
+	write(t, c, "", batch...)
+
+	for _, s := range batch {
+		fp := store.Fingerprint(s.Labels)
+		got, err := c.ReadSamples(ctx, "t", []uint64{fp}, 0, math.MaxInt64)
+		require.NoError(t, err)
+		require.Equal(t, s.Samples, got[fp], s.Labels.String())
+	}
+	for _, table := range []string{"samples", "rollups_1m"} {
+		var parts uint64
+		require.NoError(t, c.ConnForTest().QueryRow(ctx, "SELECT count() FROM system.parts WHERE active AND database = '"+
+			cfg.Database+"' AND table = '"+table+"'").Scan(&parts))
+		require.Equal(t, uint64(1), parts, table)
+	}
+}
+
 func TestWriteTwiceReadOnce(t *testing.T) {
 	cfg := storetest.Config(t)
 	c := storetest.OpenConfig(t, cfg)

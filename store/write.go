@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -175,6 +176,13 @@ const noDedup = "\x00no-dedup"
 // insert sends one INSERT of whole columns into table. On modern servers a
 // non-empty token becomes the insert's deduplication token, suffixed with
 // the table so the inserts of a batch never collide; noDedup turns it off.
+//
+// Columns of more than blockRows rows go out in blocks of blockRows,
+// consecutive slices of the columns, which the server joins again before
+// it writes a part (up to min_insert_block_size_rows, 1,048,576 rows by
+// default, on 18.16 as on modern servers): a large batch still becomes
+// one part, and sorted columns stay sorted, while the driver holds a copy
+// of one block at a time instead of the whole batch.
 func (c *Client) insert(ctx context.Context, table, columns, token string, cols ...any) error {
 	ctx = c.insertContext(ctx, token, table)
 	// The explicit column list is required by 18.16.
@@ -183,13 +191,62 @@ func (c *Client) insert(ctx context.Context, table, columns, token string, cols 
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
 	defer func() { _ = batch.Close() }()
-	if err := appendColumns(batch, cols); err != nil {
-		return fmt.Errorf("insert into %s: %w", table, err)
+	rows, sliceable := columnRows(cols)
+	step := rows
+	if sliceable && c.blockRows > 0 {
+		step = c.blockRows
+	}
+	for lo := 0; ; {
+		hi := min(rows, lo+step)
+		block := cols
+		if lo > 0 || hi < rows {
+			block = sliceColumns(cols, lo, hi)
+		}
+		if err := appendColumns(batch, block); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		if lo = hi; lo >= rows {
+			break
+		}
+		if err := batch.Flush(); err != nil {
+			return fmt.Errorf("insert %d of %d rows into %s: %w", lo, rows, table, err)
+		}
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("insert %d rows into %s: %w", batch.Rows(), table, err)
+		return fmt.Errorf("insert %d rows into %s: %w", rows, table, err)
 	}
 	return nil
+}
+
+// insertBlockRows is Client.blockRows: small enough that the driver's
+// copy of a block costs little memory (~7 MB for samples), large enough
+// that blocks cost the server little.
+const insertBlockRows = 1 << 17
+
+// columnRows returns the rows of an insert's columns (those of the first)
+// and whether sliceColumns can slice every one of them.
+func columnRows(cols []any) (rows int, sliceable bool) {
+	sliceable = true
+	for i, col := range cols {
+		v := reflect.ValueOf(col)
+		if v.Kind() != reflect.Slice {
+			return 0, false
+		}
+		if i == 0 {
+			rows = v.Len()
+		}
+		sliceable = sliceable && v.Len() == rows
+	}
+	return rows, sliceable
+}
+
+// sliceColumns returns rows [lo, hi) of every column.
+func sliceColumns(cols []any, lo, hi int) []any {
+	out := make([]any, len(cols))
+	for i, col := range cols {
+		out[i] = reflect.ValueOf(col).Slice(lo, hi).Interface()
+	}
+	return out
 }
 
 // insertContext carries the settings of an insert into table. In cluster
@@ -252,7 +309,7 @@ type batchPool struct {
 }
 
 // maxPooledBatches bounds the batches kept: one per insert running at
-// once is what is reused; about 20 MB each at 250,000 rows.
+// once is what is reused; about 20 MB each per 250,000 rows.
 const maxPooledBatches = 4
 
 func (p *batchPool) get() *writeBatch {

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cairn-dev/cairn/ingest/remotewrite"
+	"github.com/cairn-dev/cairn/ingest"
 	"github.com/cairn-dev/cairn/store"
 )
 
@@ -378,7 +379,13 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 	produced := selfMetric(t, p.base, "cairn_kafka_produced_bytes_total")
 	start := time.Now()
 	if path := os.Getenv("CAIRN_BENCH_PROFILE"); path != "" {
-		go captureProfile(t, p.base, path)
+		go captureProfile(t, p.base, "/debug/pprof/profile?seconds=10", path)
+	}
+	if path := os.Getenv("CAIRN_BENCH_HEAP"); path != "" {
+		go func() {
+			time.Sleep(5 * time.Second)
+			captureProfile(t, p.base, "/debug/pprof/heap", path)
+		}()
 	}
 	wall := load.send(t, p.base+load.path, senders)
 	require.Eventually(t, func() bool { return chCount(t, chHTTP, "bench."+load.table) >= warm.samples+load.samples }, 5*time.Minute, 100*time.Millisecond)
@@ -411,7 +418,9 @@ func benchCairn(t *testing.T, warm, load *nodeLoad, senders int) benchResult {
 // insert is a full batch, where the writer also closes one at
 // -writer.flush-interval.
 func benchClickHouseAlone(t *testing.T, hosts, warmRounds, rounds int) benchResult {
-	const batchRows = 250_000 // -writer.batch-rows' default
+	var writer ingest.WriterConfig
+	writer.RegisterFlags(flag.NewFlagSet("writer", flag.ContinueOnError))
+	batchRows := writer.BatchRows // -writer.batch-rows' default
 	chPort, chHTTP := freePort(t), freePort(t)
 	ch := startLocalServer(t, "clickhouse.sh", map[string]string{"CAIRN_CLICKHOUSE_PORT": chPort, "CAIRN_CLICKHOUSE_HTTP_PORT": chHTTP})
 	fs := flag.NewFlagSet("store", flag.ContinueOnError)
@@ -524,9 +533,10 @@ func benchPeer(t *testing.T, warm, load *nodeLoad, senders int, name, script, pi
 	return r
 }
 
-// captureProfile saves a 10 s CPU profile of the Cairn at base to path.
-func captureProfile(t *testing.T, base, path string) {
-	resp, err := (&http.Client{Timeout: time.Minute}).Get(base + "/debug/pprof/profile?seconds=10")
+// captureProfile saves the profile at endpoint of the Cairn at base to
+// path.
+func captureProfile(t *testing.T, base, endpoint, path string) {
+	resp, err := (&http.Client{Timeout: time.Minute}).Get(base + endpoint)
 	if err != nil {
 		t.Logf("profile: %v", err)
 		return
