@@ -178,14 +178,42 @@ func (x *sortScratch) sortTies(tenant []string, fp []uint64, ts []int64, shift i
 		for k < len(perm) && tie(k-1, k) {
 			k++
 		}
-		slices.SortStableFunc(perm[i:k], func(a, b int32) int {
-			return cmp.Or(cmp.Compare(fp[a], fp[b]), cmp.Compare(ts[a], ts[b]))
-		})
-		for r := i; r < k; r++ {
-			gfp[r], gts[r] = fp[perm[r]], ts[perm[r]]
+		if !x.insertTies(i, k) {
+			slices.SortStableFunc(perm[i:k], func(a, b int32) int {
+				return cmp.Or(cmp.Compare(fp[a], fp[b]), cmp.Compare(ts[a], ts[b]))
+			})
+			for r := i; r < k; r++ {
+				gfp[r], gts[r] = fp[perm[r]], ts[perm[r]]
+			}
 		}
 		j = k
 	}
+}
+
+// insertTies sorts rows [i, k) of x.perm, x.fp and x.ts by fingerprint
+// and timestamp, stably, by insertion: each row moves back past the rows
+// before it that are greater. A run out of order is nearly in order (a
+// sample or two late, two senders' requests crossed), and insertion costs
+// its length plus the rows moved, where a general sort costs n log n
+// comparisons through a function. Past a budget of moves, linear in the
+// run, it stops and reports false, leaving the run a stable partial sort
+// of itself for a general sort to finish.
+func (x *sortScratch) insertTies(i, k int) bool {
+	perm, gfp, gts := x.perm, x.fp, x.ts
+	budget := 4*(k-i) + 64
+	for r := i + 1; r < k; r++ {
+		f, t, p := gfp[r], gts[r], perm[r]
+		q := r
+		for q > i && (gfp[q-1] > f || gfp[q-1] == f && gts[q-1] > t) {
+			gfp[q], gts[q], perm[q] = gfp[q-1], gts[q-1], perm[q-1]
+			q--
+		}
+		gfp[q], gts[q], perm[q] = f, t, p
+		if budget -= r - q; budget < 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // gather returns dst holding src[perm[0]], src[perm[1]], …

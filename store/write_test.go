@@ -221,26 +221,32 @@ func TestSortRows(t *testing.T) {
 		rows    int
 		tenants int
 		fps     int
-		fp      func(uint64) uint64 // spreads the drawn number over a fingerprint
-		late    bool                // timestamps drawn at random, with repeats, instead of in arrival order
+		fp      func(uint64) uint64     // spreads the drawn number over a fingerprint
+		late    bool                    // timestamps drawn at random, with repeats, instead of in arrival order
+		order   func(i, rows int) int64 // timestamps in another order than arrival
 	}{
-		{"empty", 0, 1, 1, nil, false},
-		{"one row", 1, 1, 1, nil, false},
-		{"one tenant", 1000, 1, 50, nil, false},
-		{"three tenants", 1000, 3, 50, nil, false},
-		{"one series", 100, 1, 1, nil, false},
-		{"one fingerprint, three tenants", 300, 3, 1, nil, false}, // every radix pass skipped
-		{"high bytes only", 1000, 2, 200, func(n uint64) uint64 { return n << 56 }, false},
-		{"low bytes only", 1000, 1, 200, func(n uint64) uint64 { return n }, false},
-		{"many series", 5000, 2, 100_000, nil, false},
-		{"one tenant again", 700, 1, 50, nil, false},
-		{"late samples", 1000, 1, 50, nil, true},
-		{"late samples, three tenants", 3000, 3, 20, nil, true},
-		{"late samples, one series", 200, 1, 1, nil, true},
+		{"empty", 0, 1, 1, nil, false, nil},
+		{"one row", 1, 1, 1, nil, false, nil},
+		{"one tenant", 1000, 1, 50, nil, false, nil},
+		{"three tenants", 1000, 3, 50, nil, false, nil},
+		{"one series", 100, 1, 1, nil, false, nil},
+		{"one fingerprint, three tenants", 300, 3, 1, nil, false, nil}, // every radix pass skipped
+		{"high bytes only", 1000, 2, 200, func(n uint64) uint64 { return n << 56 }, false, nil},
+		{"low bytes only", 1000, 1, 200, func(n uint64) uint64 { return n }, false, nil},
+		{"many series", 5000, 2, 100_000, nil, false, nil},
+		{"one tenant again", 700, 1, 50, nil, false, nil},
+		{"late samples", 1000, 1, 50, nil, true, nil},
+		{"late samples, three tenants", 3000, 3, 20, nil, true, nil},
+		{"late samples, one series", 200, 1, 1, nil, true, nil},
 		// Fingerprints that differ below the radix sort's bits only: the
 		// sort of tied rows does all the work.
-		{"ties on the radix bits", 2000, 2, 300, func(n uint64) uint64 { return n%3<<62 | n*0x9E3779B97F4A7C15>>30 }, false},
-		{"ties on the radix bits, late samples", 2000, 3, 300, func(n uint64) uint64 { return n%3<<62 | n*0x9E3779B97F4A7C15>>30 }, true},
+		{"ties on the radix bits", 2000, 2, 300, func(n uint64) uint64 { return n%3<<62 | n*0x9E3779B97F4A7C15>>30 }, false, nil},
+		{"ties on the radix bits, late samples", 2000, 3, 300, func(n uint64) uint64 { return n%3<<62 | n*0x9E3779B97F4A7C15>>30 }, true, nil},
+		// Nearly in order, as when senders' requests cross: insertion
+		// alone. Reversed: past insertion's budget, a general sort.
+		{"neighbours crossed", 5000, 2, 40, nil, false, func(i, _ int) int64 { return int64(i ^ 1) }},
+		{"reversed", 5000, 1, 3, nil, false, func(i, rows int) int64 { return int64(rows - i) }},
+		{"reversed, ties on the radix bits", 3000, 2, 5, func(n uint64) uint64 { return n % 3 }, false, func(i, rows int) int64 { return int64(rows - i) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spread := tc.fp
@@ -253,6 +259,9 @@ func TestSortRows(t *testing.T) {
 				ts := int64(i) // arrival order
 				if tc.late {
 					ts = rnd.Int64N(int64(tc.rows/10 + 1))
+				}
+				if tc.order != nil {
+					ts = tc.order(i, tc.rows)
 				}
 				s.tenant = append(s.tenant, "tenant-"+strconv.Itoa(rnd.IntN(tc.tenants)))
 				s.fp = append(s.fp, spread(rnd.Uint64N(uint64(tc.fps))))
@@ -340,10 +349,10 @@ func refBatch(series, rounds int) []Series {
 }
 
 // BenchmarkWriteBatchRefs fills and sorts the columns of a batch of
-// 249,600 reference samples (refBatch): the writer's CPU per sample
-// before the insert, in its steady state.
+// 998,400 reference samples (refBatch), about -writer.batch-rows' default:
+// the writer's CPU per sample before the insert, in its steady state.
 func BenchmarkWriteBatchRefs(b *testing.B) {
-	series := refBatch(10_400, 24)
+	series := refBatch(10_400, 96)
 	cache := newSeriesCache(10)
 	for _, columns := range []bool{false, true} {
 		b.Run(fmt.Sprintf("columns=%t", columns), func(b *testing.B) {
