@@ -104,11 +104,11 @@ func (c *Config) compression() (*clickhouse.Compression, error) {
 			}
 		}
 		return nil, nil
-	case "lz4":
+	case "lz4", "true": // true and false: the flag was a boolean once
 		return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}, nil
 	case "zstd":
 		return &clickhouse.Compression{Method: clickhouse.CompressionZSTD}, nil
-	case "none":
+	case "none", "false":
 		return nil, nil
 	}
 	return nil, fmt.Errorf("-clickhouse.compression %q: want auto, lz4, zstd or none", c.Compression)
