@@ -101,26 +101,3 @@ func (a columnAppender) Append(v any) error {
 }
 
 func (a columnAppender) AppendRow(v any) error { return a.col.AppendRow(v) }
-
-// BenchmarkAppendStrings loads a batch's tenant column, as the writer
-// does, and appends it, as the driver would.
-func BenchmarkAppendStrings(b *testing.B) {
-	tenants := make([]string, 250_000)
-	for i := range tenants {
-		tenants[i] = "default"
-	}
-	for _, load := range []bool{true, false} {
-		b.Run(map[bool]string{true: "load", false: "append"}[load], func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				batch := newColumnsBatch(b, "String")
-				if load {
-					require.NoError(b, appendColumns(batch, []any{tenants}))
-				} else {
-					require.NoError(b, batch.Column(0).Append(tenants))
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(tenants)), "ns/row")
-		})
-	}
-}
