@@ -31,7 +31,7 @@ type WriterConfig struct {
 // RegisterFlags registers the writer flags on fs.
 func (c *WriterConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Group, "writer.group", "cairn-writers", "Kafka consumer group of the writers.")
-	fs.IntVar(&c.BatchRows, "writer.batch-rows", 1_000_000, "Close a batch at this many rows (samples, log lines and build events). Larger batches cost ClickHouse less (fewer parts to write and merge) and the writer more memory (~200 MB at the default); ClickHouse writes at most 1,048,576 rows (its min_insert_block_size_rows) as one part.")
+	fs.IntVar(&c.BatchRows, "writer.batch-rows", 1_000_000, "Close a batch at this many rows (samples, log lines and build events). Larger batches cost ClickHouse less (fewer parts to write and merge) and the writer more memory (~200 MB at the default); a batch below ClickHouse's min_insert_block_size_rows (about 1,048,000) is written as one part per day.")
 	fs.IntVar(&c.BatchBytes, "writer.batch-bytes", 32<<20, "Close a batch at this many bytes of Kafka messages.")
 	fs.IntVar(&c.LogBatchBytes, "writer.logs-batch-bytes", 16<<20, "Close a batch at this many bytes of log messages, whatever else it holds. A log line takes more of the writer's memory than the bytes of a sample, and smaller batches of lines cost no more to insert: half of -writer.batch-bytes took 40% off the writer's peak memory under a log backlog, and some CPU (docs/benchmarks.md).")
 	fs.DurationVar(&c.FlushInterval, "writer.flush-interval", time.Second, "Close a batch this long after its first message.")
@@ -128,7 +128,9 @@ func (b *batch) add(m queue.Message, deadLetterTopic string) {
 	}
 	// From here on the batch needs only where the message was, to commit
 	// it: its contents are decoded, or in its dead letter, and the
-	// collector may have them before the batch is written.
+	// collector may have what the decoded data does not point into (the
+	// samples of references, copied into columns) before the batch is
+	// written.
 	m.Key, m.Value, m.Headers = nil, nil, nil
 	b.msgs = append(b.msgs, m)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,8 +25,9 @@ type Config struct {
 
 	DialTimeout  time.Duration // per connection attempt
 	MaxOpenConns int           // connections the pool may hold open at once
-	// Compression of inserts and results on the wire: auto, lz4, zstd
-	// or none. auto is none when every address is a loopback one, where
+	// Compression of inserts and results on the wire: auto (or empty),
+	// lz4, zstd or none, and a boolean as when the flag was one (true:
+	// lz4). auto is none when every address is a loopback one, where
 	// compressing only costs both ends CPU, and lz4 otherwise.
 	Compression string
 
@@ -97,18 +99,25 @@ func (c *Config) Validate() error {
 // none.
 func (c *Config) compression() (*clickhouse.Compression, error) {
 	switch c.Compression {
-	case "auto":
+	case "auto", "":
 		for _, a := range c.addrs() {
 			if !loopback(a) {
 				return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}, nil
 			}
 		}
 		return nil, nil
-	case "lz4", "true": // true and false: the flag was a boolean once
+	case "lz4":
 		return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}, nil
 	case "zstd":
 		return &clickhouse.Compression{Method: clickhouse.CompressionZSTD}, nil
-	case "none", "false":
+	case "none":
+		return nil, nil
+	}
+	// The flag was a boolean once: true was LZ4.
+	if on, err := strconv.ParseBool(c.Compression); err == nil {
+		if on {
+			return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}, nil
+		}
 		return nil, nil
 	}
 	return nil, fmt.Errorf("-clickhouse.compression %q: want auto, lz4, zstd or none", c.Compression)

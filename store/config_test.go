@@ -72,7 +72,10 @@ func TestConfigCompression(t *testing.T) {
 		{"zstd", "127.0.0.1:9000", &clickhouse.Compression{Method: clickhouse.CompressionZSTD}},
 		{"none", "10.0.0.5:9000", nil},
 		{"true", "127.0.0.1:9000", lz4},
+		{"1", "127.0.0.1:9000", lz4},
 		{"false", "10.0.0.5:9000", nil},
+		{"", "10.0.0.5:9000", lz4},
+		{"", "127.0.0.1:9000", nil},
 	} {
 		c := Config{Addr: tc.addr, Compression: tc.compression}
 		got, err := c.compression()

@@ -304,10 +304,11 @@
 // An INSERT of more than 131,072 rows goes out as several blocks,
 // consecutive slices of its columns (Client.insert). The server joins
 // the blocks of an insert again, up to min_insert_block_size_rows
-// (1,048,576 by default), before it writes them, so the writer's batches
-// of a million rows become parts of a million rows, still sorted, while
-// the driver copies one block at a time: parts that size halve what
-// ClickHouse merges, against parts of a quarter million
+// (1,048,576 by default on 18.16, 1,048,449 on modern servers), before
+// it writes them, so a writer's batch of a million rows becomes one part
+// per day it spans, still sorted, while the driver copies one block at a
+// time: parts that size halve what ClickHouse merges, against parts of a
+// quarter million
 // (docs/benchmarks.md). Cluster mode's inserts into Distributed tables
 // were not measured.
 //
@@ -369,6 +370,16 @@
 //     cityHash64(line) before counting them, the latest version of each
 //     run of build events (ORDER BY version DESC LIMIT 1 BY id), and
 //     LIMIT 1 BY fingerprint, timestamp, state on alert state changes.
+//
+// An insert of more rows than the server's min_insert_block_size_rows is
+// stored a part at a time (Client.insert), so one that fails may leave
+// some of its parts stored. Its retry sends the same rows in the same
+// blocks, which the server joins at the same boundaries: tokens drop the
+// repeated parts on modern servers, and block checksums on Replicated
+// tables; elsewhere the merges and the reads hide them, as they do any
+// repeated insert, and so they do everywhere when insertBlockRows or the
+// server's min_insert_block_size_* changed between the failure and the
+// retry.
 //
 // Correctness rests on the last alone; rollups, which the writer
 // computes, are read with FINAL (see Rollups).

@@ -248,10 +248,11 @@ func TestInsertBlocks(t *testing.T) {
 		require.Equal(t, s.Samples, got[fp], s.Labels.String())
 	}
 	for _, table := range []string{"samples", "rollups_1m"} {
-		var parts uint64
-		require.NoError(t, c.ConnForTest().QueryRow(ctx, "SELECT count() FROM system.parts WHERE active AND database = '"+
-			cfg.Database+"' AND table = '"+table+"'").Scan(&parts))
-		require.Equal(t, uint64(1), parts, table)
+		// One part, written as one: not merged from several (level 0).
+		var parts, level uint64
+		require.NoError(t, c.ConnForTest().QueryRow(ctx, "SELECT count(), toUInt64(max(level)) FROM system.parts WHERE database = '"+
+			cfg.Database+"' AND table = '"+table+"'").Scan(&parts, &level))
+		require.Equal(t, []uint64{1, 0}, []uint64{parts, level}, table)
 	}
 }
 

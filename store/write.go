@@ -177,40 +177,36 @@ const noDedup = "\x00no-dedup"
 // non-empty token becomes the insert's deduplication token, suffixed with
 // the table so the inserts of a batch never collide; noDedup turns it off.
 //
-// Columns of more than blockRows rows go out in blocks of blockRows,
-// consecutive slices of the columns, which the server joins again before
-// it writes a part (up to min_insert_block_size_rows, 1,048,576 rows by
-// default, on 18.16 as on modern servers): a large batch still becomes
-// one part, and sorted columns stay sorted, while the driver holds a copy
-// of one block at a time instead of the whole batch.
-func (c *Client) insert(ctx context.Context, table, columns, token string, cols ...any) error {
+// Columns of more than blockRows rows go out in blocks of blockRows
+// (sendBlocks), consecutive slices of the columns, which the server
+// joins again before it writes a part, up to min_insert_block_size_rows
+// (1,048,576 rows by default on 18.16, 1,048,449 on modern servers): a
+// batch below that becomes one part per day, and sorted columns stay
+// sorted, while the driver holds a copy of one block at a time instead
+// of the whole batch. An insert of more rows than that is written as
+// several parts, each as soon as the server has its rows, so a failure
+// can leave some of them stored; the retry sends the same rows in the
+// same blocks, and doc.go ("Duplicates") says why that stores none twice.
+func (c *Client) insert(ctx context.Context, table, columns, token string, cols ...any) (err error) {
 	ctx = c.insertContext(ctx, token, table)
 	// The explicit column list is required by 18.16.
 	batch, err := c.conn.PrepareBatch(ctx, "INSERT INTO "+c.table(table)+" ("+columns+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
-	defer func() { _ = batch.Close() }()
-	rows, sliceable := columnRows(cols)
-	step := rows
-	if sliceable && c.blockRows > 0 {
-		step = c.blockRows
-	}
-	for lo := 0; ; {
-		hi := min(rows, lo+step)
-		block := cols
-		if lo > 0 || hi < rows {
-			block = sliceColumns(cols, lo, hi)
+	defer func() {
+		if err != nil {
+			// Close would end the INSERT, storing the blocks already
+			// flushed; Abort drops the connection, and the server the
+			// insert.
+			_ = batch.Abort()
+			return
 		}
-		if err := appendColumns(batch, block); err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-		if lo = hi; lo >= rows {
-			break
-		}
-		if err := batch.Flush(); err != nil {
-			return fmt.Errorf("insert %d of %d rows into %s: %w", lo, rows, table, err)
-		}
+		_ = batch.Close()
+	}()
+	rows, err := sendBlocks(ctx, batch, cols, c.blockRows)
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
 	}
 	if err := batch.Send(); err != nil {
 		return fmt.Errorf("insert %d rows into %s: %w", rows, table, err)
@@ -222,6 +218,44 @@ func (c *Client) insert(ctx context.Context, table, columns, token string, cols 
 // copy of a block costs little memory (~7 MB for samples), large enough
 // that blocks cost the server little.
 const insertBlockRows = 1 << 17
+
+// blockSender is the part of a driver batch that sendBlocks uses.
+type blockSender interface {
+	insertBatch
+	Flush() error
+}
+
+// sendBlocks appends cols to batch in blocks of at most blockRows rows,
+// flushing each block but the last, which the caller's Send sends, and
+// returns the rows. Columns go in one block when blockRows is 0 or they
+// are not all slices of one length. The driver's Flush, unlike Send,
+// does not watch ctx, which sendBlocks checks between blocks.
+func sendBlocks(ctx context.Context, batch blockSender, cols []any, blockRows int) (int, error) {
+	rows, sliceable := columnRows(cols)
+	step := rows
+	if sliceable && blockRows > 0 {
+		step = blockRows
+	}
+	for lo := 0; ; {
+		hi := min(rows, lo+step)
+		block := cols
+		if lo > 0 || hi < rows {
+			block = sliceColumns(cols, lo, hi)
+		}
+		if err := appendColumns(batch, block); err != nil {
+			return rows, err
+		}
+		if lo = hi; lo >= rows {
+			return rows, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return rows, err
+		}
+		if err := batch.Flush(); err != nil {
+			return rows, fmt.Errorf("after sending %d of %d rows: %w", lo, rows, err)
+		}
+	}
+}
 
 // columnRows returns the rows of an insert's columns (those of the first)
 // and whether sliceColumns can slice every one of them.

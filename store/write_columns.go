@@ -32,7 +32,7 @@ const minLoadRows = 4096
 // at a time (38 ns a row), where Append copies them (12 ns a row) into a
 // column that, after the first block of an insert (insert), keeps its
 // arrays.
-func appendColumns(batch driver.Batch, cols []any) error {
+func appendColumns(batch insertBatch, cols []any) error {
 	var (
 		dst = batch.Columns()
 		src loadSource
@@ -55,6 +55,12 @@ func appendColumns(batch driver.Batch, cols []any) error {
 		}
 	}
 	return nil
+}
+
+// insertBatch is the part of a driver batch that appendColumns uses.
+type insertBatch interface {
+	Columns() []column.Interface
+	Column(int) driver.BatchColumn
 }
 
 // fixedType is the ClickHouse type whose native encoding fixedBytes

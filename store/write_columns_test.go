@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -101,3 +103,78 @@ func (a columnAppender) Append(v any) error {
 }
 
 func (a columnAppender) AppendRow(v any) error { return a.col.AppendRow(v) }
+
+// flushBatch is a columnsBatch that records the rows of each block it
+// is flushed with, the driver resetting its columns after a flush.
+type flushBatch struct {
+	columnsBatch
+	flushed []int
+	fail    error
+}
+
+func (b *flushBatch) Flush() error {
+	if b.fail != nil {
+		return b.fail
+	}
+	b.flushed = append(b.flushed, b.cols[0].Rows())
+	for _, c := range b.cols {
+		c.Reset()
+	}
+	return nil
+}
+
+// TestSendBlocks checks the blocks an insert's columns go out in: full
+// blocks flushed, the last left for Send, every row once and in order;
+// one block when the columns cannot be sliced alike; the context checked
+// between blocks; a failed flush reported with how far it got.
+func TestSendBlocks(t *testing.T) {
+	ints := func(n int) []int64 {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(i)
+		}
+		return v
+	}
+	for _, tc := range []struct {
+		name        string
+		cols        []any
+		blockRows   int
+		wantFlushed []int
+		wantLast    int
+	}{
+		{"empty", []any{ints(0), []string{}}, 4, nil, 0},
+		{"one short block", []any{ints(3), []string{"a", "b", "c"}}, 4, nil, 3},
+		{"a multiple of the block", []any{ints(8), make([]string, 8)}, 4, []int{4}, 4},
+		{"a block and a part", []any{ints(10), make([]string, 10)}, 4, []int{4, 4}, 2},
+		{"no blocks", []any{ints(10), make([]string, 10)}, 0, nil, 10},
+		// Not sliced: one block, as the columns came.
+		{"columns of two lengths", []any{ints(10), make([]string, 9)}, 4, nil, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := &flushBatch{columnsBatch: *newColumnsBatch(t, "Int64", "String")}
+			rows, err := sendBlocks(context.Background(), b, tc.cols, tc.blockRows)
+			require.NoError(t, err)
+			require.Equal(t, len(tc.cols[0].([]int64)), rows)
+			require.Equal(t, tc.wantFlushed, b.flushed)
+			require.Equal(t, tc.wantLast, b.cols[0].Rows(), "the last block, for Send")
+			// The last block holds the last rows, in order.
+			for r := range tc.wantLast {
+				require.Equal(t, int64(rows-tc.wantLast+r), b.cols[0].Row(r, false))
+			}
+		})
+	}
+
+	t.Run("context", func(t *testing.T) {
+		b := &flushBatch{columnsBatch: *newColumnsBatch(t, "Int64")}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := sendBlocks(ctx, b, []any{ints(10)}, 4)
+		require.ErrorIs(t, err, context.Canceled)
+		require.Empty(t, b.flushed, "nothing flushed once the context ended")
+	})
+	t.Run("flush fails", func(t *testing.T) {
+		b := &flushBatch{columnsBatch: *newColumnsBatch(t, "Int64"), fail: errors.New("broken pipe")}
+		_, err := sendBlocks(context.Background(), b, []any{ints(10)}, 4)
+		require.EqualError(t, err, "after sending 4 of 10 rows: broken pipe")
+	})
+}

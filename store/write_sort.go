@@ -158,8 +158,8 @@ func (x *sortScratch) sortByTenant(tenants []string) {
 // sortTies finishes the sort of x.perm, whose rows are in order by
 // tenant and fingerprint>>shift, and x.fp and x.ts, the fingerprints and
 // timestamps gathered in that order: each run of rows that tie on both
-// and are not in (fingerprint, timestamp) order is sorted stably, and its
-// part of x.fp and x.ts gathered again. Only such a run can be out of
+// and are not in (fingerprint, timestamp) order is sorted stably, with
+// its part of x.fp and x.ts (insertTies). Only such a run can be out of
 // order, so the rows are checked in sequence and a run found only where
 // two rows are. one says that every row has the same tenant.
 func (x *sortScratch) sortTies(tenant []string, fp []uint64, ts []int64, shift int, one bool) {

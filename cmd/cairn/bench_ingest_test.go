@@ -21,8 +21,8 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cairn-dev/cairn/ingest/remotewrite"
 	"github.com/cairn-dev/cairn/ingest"
+	"github.com/cairn-dev/cairn/ingest/remotewrite"
 	"github.com/cairn-dev/cairn/store"
 )
 

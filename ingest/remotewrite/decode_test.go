@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/klauspost/compress/snappy"
@@ -248,13 +249,19 @@ func TestDecodeV1Known(t *testing.T) {
 		l = protowire.AppendBytes(protowire.AppendTag(l, fieldValue, protowire.BytesType), []byte(kv[1]))
 		ts = protowire.AppendBytes(protowire.AppendTag(ts, fieldLabels, protowire.BytesType), l)
 	}
-	req := protowire.AppendBytes(protowire.AppendTag(nil, fieldTimeseries, protowire.BytesType), ts)
-	series, raws, err = DecodeV1Known(req, "t", func(raws [][]byte, _ []store.Series, known []bool) {
-		require.Equal(t, [][]byte{nil}, raws, "labels that were not all leading are not raw")
-		known[0] = true // must not make it a reference
+	// After a series whose labels lead, which the Known knows.
+	req := append(slices.Clone(raw), protowire.AppendBytes(protowire.AppendTag(nil, fieldTimeseries, protowire.BytesType), ts)...)
+	series, raws, err = DecodeV1Known(req, "t", func(raws [][]byte, series []store.Series, known []bool) {
+		require.Len(t, raws, 3)
+		require.Nil(t, raws[2], "labels that were not all leading are not raw")
+		for i := range known {
+			series[i].Fingerprint, known[i] = 7, true // must not make the last a reference
+		}
 	})
 	require.NoError(t, err)
-	require.Nil(t, raws[0])
-	require.Equal(t, `{__name__="late"}`, series[0].Labels.String())
-	require.Equal(t, []store.Sample{{T: 5}}, series[0].Samples)
+	require.Nil(t, raws[2])
+	require.True(t, series[0].IsRef())
+	require.Equal(t, `{__name__="late"}`, series[2].Labels.String())
+	require.Zero(t, series[2].Fingerprint)
+	require.Equal(t, []store.Sample{{T: 5}}, series[2].Samples)
 }
