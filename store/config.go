@@ -98,7 +98,12 @@ func (c *Config) Validate() error {
 // compression returns the driver's compression for c.Compression, nil for
 // none.
 func (c *Config) compression() (*clickhouse.Compression, error) {
-	switch c.Compression {
+	name := c.Compression
+	if on, err := strconv.ParseBool(name); err == nil {
+		// The flag was a boolean once: true was LZ4.
+		name = map[bool]string{true: "lz4", false: "none"}[on]
+	}
+	switch name {
 	case "auto", "":
 		for _, a := range c.addrs() {
 			if !loopback(a) {
@@ -111,13 +116,6 @@ func (c *Config) compression() (*clickhouse.Compression, error) {
 	case "zstd":
 		return &clickhouse.Compression{Method: clickhouse.CompressionZSTD}, nil
 	case "none":
-		return nil, nil
-	}
-	// The flag was a boolean once: true was LZ4.
-	if on, err := strconv.ParseBool(c.Compression); err == nil {
-		if on {
-			return &clickhouse.Compression{Method: clickhouse.CompressionLZ4}, nil
-		}
 		return nil, nil
 	}
 	return nil, fmt.Errorf("-clickhouse.compression %q: want auto, lz4, zstd or none", c.Compression)

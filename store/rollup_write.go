@@ -76,7 +76,7 @@ func (m *rollupMinute) take(t int64, v float64) (counted, ok bool) {
 	case m.maybeCounted(t):
 		return false, false
 	}
-	m.seconds |= 1 << (t % 60_000 / 1000)
+	m.seconds |= secondBit(t)
 	m.add(t, v)
 	return true, true
 }
@@ -84,8 +84,11 @@ func (m *rollupMinute) take(t int64, v float64) (counted, ok bool) {
 // maybeCounted reports whether m may have counted a sample at t: one in
 // the second of t, and not later than its latest.
 func (m *rollupMinute) maybeCounted(t int64) bool {
-	return m.Count > 0 && t <= m.LastT && m.seconds&(1<<(t%60_000/1000)) != 0
+	return m.Count > 0 && t <= m.LastT && m.seconds&secondBit(t) != 0
 }
+
+// secondBit is the bit of rollupMinute.seconds for the second of t.
+func secondBit(t int64) uint64 { return 1 << (t % 60_000 / 1000) }
 
 // rollupUpdate is a change to one series' state, applied once its write
 // succeeded: its minutes after the batch, or forgetting it.

@@ -33,8 +33,9 @@ func DecodeV1(body []byte, tenant string, maxDecoded int) ([]store.Series, error
 // when they were not all leading, and series[i] has the decoded samples
 // and histograms but no labels yet. For each series it knows, Known
 // sets series[i].Fingerprint and known[i]; a series with nil raws must
-// stay unknown, and the fingerprint of one not known is ignored. Since the labels decode from those bytes alone, a
-// receiver that validated them once may answer for them ever after.
+// stay unknown, and the fingerprint of one not known is ignored. Since
+// the labels decode from those bytes alone, a receiver that validated
+// them once may answer for them ever after.
 // Asking about a whole request at once lets an implementation overlap
 // its lookups' cache misses.
 type Known func(raws [][]byte, series []store.Series, known []bool)
